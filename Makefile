@@ -1,0 +1,77 @@
+# eduinfo-pipeline: one Makefile, no generator. Settings live in config.mk.
+include config.mk
+
+TOOLS = $(patsubst src/%.c,bin/%,$(wildcard src/edu-*.c))
+LIBSRC = $(wildcard src/lib/*.c)
+LIBOBJ = $(LIBSRC:.c=.o)
+LIB = src/lib/libedu.a
+MAN1 = $(wildcard man/*.1)
+MAN7 = $(wildcard man/*.7)
+SHELLSCRIPTS = $(wildcard pipelines/*.sh) $(wildcard tests/*.sh) $(wildcard tests/t/*.t) .ci/run
+
+.PHONY: all install uninstall clean check lint deps bench demo demo-stop db
+.SUFFIXES:
+
+all: $(TOOLS)
+
+# Each tool links only the libraries it needs, one explicit line each.
+bin/edu-csv2tsv: LDLIBS = $(CSV_LIBS)
+bin/edu-normalize: LDLIBS =
+bin/edu-pgcopy: LDLIBS = $(PQ_LIBS)
+bin/edu-refresh: LDLIBS = $(PQ_LIBS)
+bin/edu-fetch: LDLIBS = $(CURL_LIBS) $(CRYPTO_LIBS) $(PQ_LIBS)
+bin/edu-ifmodified: LDLIBS = $(CURL_LIBS) $(CRYPTO_LIBS) $(PQ_LIBS)
+bin/edu-notify: LDLIBS = $(CURL_LIBS)
+
+bin/%: src/%.c $(LIB) src/lib/edu.h config.mk
+	@mkdir -p bin
+	$(CC) $(CPPFLAGS) $(PQ_CFLAGS) -Isrc/lib $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
+
+src/lib/%.o: src/lib/%.c src/lib/edu.h config.mk
+	$(CC) $(CPPFLAGS) $(PQ_CFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(LIB): $(LIBOBJ)
+	rm -f $@
+	ar rcs $@ $(LIBOBJ)
+
+tests/unit/test-lib: tests/unit/test-lib.c $(LIB) src/lib/edu.h
+	$(CC) $(CPPFLAGS) -Isrc/lib $(CFLAGS) -o $@ $< $(LIB)
+
+install: all
+	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man7
+	cp -f $(TOOLS) $(DESTDIR)$(BINDIR)/
+	cp -f $(MAN1) $(DESTDIR)$(MANDIR)/man1/
+	cp -f $(MAN7) $(DESTDIR)$(MANDIR)/man7/
+
+uninstall:
+	for f in $(TOOLS); do rm -f $(DESTDIR)$(BINDIR)/$${f#bin/}; done
+	for f in $(MAN1); do rm -f $(DESTDIR)$(MANDIR)/man1/$${f#man/}; done
+	for f in $(MAN7); do rm -f $(DESTDIR)$(MANDIR)/man7/$${f#man/}; done
+
+clean:
+	rm -f $(TOOLS) $(LIBOBJ) $(LIB) tests/unit/test-lib
+	rm -rf tests/tmp
+
+# Installs the Debian packages listed in config.mk that are missing; silent when all are present.
+deps:
+	@sh tests/deps.sh $(DEBS)
+
+check: deps all tests/unit/test-lib
+	@sh tests/run.sh
+
+lint: all
+	mandoc -Tlint -Wwarning $(MAN1) $(MAN7)
+	shellcheck -x $(SHELLSCRIPTS)
+	cppcheck --quiet --error-exitcode=1 --enable=warning,portability,performance \
+		--inline-suppr --std=c11 -Isrc/lib src
+	clang-format --dry-run --Werror src/*.c src/lib/*.c src/lib/*.h tests/unit/*.c
+
+bench: deps all
+	@sh tests/deps.sh $(BENCH_DEBS)
+	@sh tests/bench.sh
+
+demo: deps all
+	@sh pipelines/demo.sh
+
+demo-stop:
+	@sh pipelines/demo.sh stop

@@ -1,0 +1,27 @@
+# eduinfo-pipeline build configuration: edit here, not in the Makefile.
+VERSION = 0.1.0
+
+PREFIX = /usr/local
+BINDIR = $(PREFIX)/bin
+MANDIR = $(PREFIX)/share/man
+DATADIR = $(PREFIX)/share/eduinfo-pipeline
+
+CC = cc
+CPPFLAGS = -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -DEDU_VERSION=\"$(VERSION)\"
+CFLAGS = -std=c11 -O2 -g -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+	-Wformat=2 -Wno-format-nonliteral
+LDFLAGS =
+
+# Per-library flags: each tool links only what it uses (see the Makefile).
+PQ_CFLAGS = -I/usr/include/postgresql
+PQ_LIBS = -lpq
+CURL_LIBS = -lcurl
+CSV_LIBS = -lcsv
+CRYPTO_LIBS = -lcrypto
+
+# Debian 12 packages the project needs to build, test, lint, bench and demo (see README.md).
+DEBS = build-essential clang clang-format cppcheck mandoc shellcheck \
+	libcsv-dev libcurl4-openssl-dev libpq-dev libssl-dev \
+	postgresql-15 postgresql-15-postgis-3 postgresql-client-15 \
+	jq parallel python3 python3-aiosmtpd curl gzip
+BENCH_DEBS = miller pgloader hyperfine

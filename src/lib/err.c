@@ -1,0 +1,136 @@
+/* eduinfo-pipeline, Licence Ouverte 2.0 / MIT: see README.md. */
+/*
+ * Diagnostics, usage/version output and the exit-code table. Every message of every tool goes
+ * through here so that the format "prog: object: reason" holds everywhere.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "edu.h"
+
+const char *edu_prog = "edu";
+
+void edu_setprog(const char *argv0)
+{
+	const char *slash;
+
+	if (argv0 == NULL || *argv0 == '\0')
+		return;
+	slash = strrchr(argv0, '/');
+	edu_prog = slash ? slash + 1 : argv0;
+}
+
+void edu_vwarn(const char *fmt, va_list ap)
+{
+	int saved = errno;
+	size_t n = strlen(fmt);
+
+	fprintf(stderr, "%s: ", edu_prog);
+	vfprintf(stderr, fmt, ap);
+	if (n > 0 && fmt[n - 1] == ':')
+		fprintf(stderr, " %s", strerror(saved));
+	fputc('\n', stderr);
+}
+
+void edu_warn(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	edu_vwarn(fmt, ap);
+	va_end(ap);
+}
+
+void edu_die(int status, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	edu_vwarn(fmt, ap);
+	va_end(ap);
+	exit(status);
+}
+
+void edu_print_exit_table(FILE *fp)
+{
+#define EDU_X_PRINT(name, value, text) fprintf(fp, "%d\t%s\t%s\n", value, #name, text);
+	EDU_EXIT_TABLE(EDU_X_PRINT)
+#undef EDU_X_PRINT
+}
+
+void edu_close_stdout(void)
+{
+	if (fflush(stdout) == EOF || ferror(stdout)) {
+		if (errno == EPIPE)
+			exit(EDU_EX_IOERR);
+		edu_die(EDU_EX_IOERR, "stdout: write error:");
+	}
+	if (fclose(stdout) == EOF && errno != EPIPE)
+		edu_die(EDU_EX_IOERR, "stdout: close error:");
+}
+
+void edu_version(void)
+{
+	printf("%s %s\n", edu_prog, EDU_VERSION);
+	edu_close_stdout();
+	exit(EDU_EX_OK);
+}
+
+void edu_usage(const char *synopsis, int help)
+{
+	if (help) {
+		printf("usage: %s\n", synopsis);
+		edu_close_stdout();
+		exit(EDU_EX_OK);
+	}
+	fprintf(stderr, "usage: %s\n", synopsis);
+	exit(EDU_EX_USAGE);
+}
+
+long long edu_strtonum(const char *s, long long min, long long max, const char *what)
+{
+	char *end;
+	long long v;
+
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (*s == '\0' || *end != '\0')
+		edu_die(EDU_EX_USAGE, "%s: '%s': not a number", what, s);
+	if (errno == ERANGE || v < min || v > max)
+		edu_die(EDU_EX_USAGE, "%s: '%s': out of range %lld..%lld", what, s, min, max);
+	return v;
+}
+
+void *edu_malloc(size_t n)
+{
+	void *p = malloc(n ? n : 1);
+
+	if (p == NULL)
+		edu_die(EDU_EX_OSERR, "malloc %zu bytes:", n);
+	return p;
+}
+
+void *edu_realloc(void *p, size_t n)
+{
+	void *q = realloc(p, n ? n : 1);
+
+	if (q == NULL)
+		edu_die(EDU_EX_OSERR, "realloc %zu bytes:", n);
+	return q;
+}
+
+char *edu_strndup(const char *s, size_t n)
+{
+	char *p = edu_malloc(n + 1);
+
+	memcpy(p, s, n);
+	p[n] = '\0';
+	return p;
+}
+
+char *edu_strdup(const char *s)
+{
+	return edu_strndup(s, strlen(s));
+}
