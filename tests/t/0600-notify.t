@@ -1,0 +1,86 @@
+#!/bin/bash
+# edu-notify against real local receivers: an aiosmtpd SMTP sink writing a maildir, and a loopback
+# HTTP receiver standing in for Slack's webhook and SendGrid's API. Checks what arrived.
+. "${EDU_ROOT:-.}/tests/lib.sh"
+unset EDU_SLACK_WEBHOOK EDU_SMTP_URL EDU_SENDGRID_API_KEY EDU_SENDGRID_URL EDU_MAIL_FROM EDU_MAIL_TO
+
+waitfile() { for _ in $(seq 100); do [ -s "$1" ] && return 0; sleep 0.1; done; return 1; }
+freeport() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+/usr/bin/python3 "$EDU_ROOT/tests/http-sink.py" --log "$T/http.log" --port-file "$T/http.port" &
+sink=$!
+smtp_port=$(freeport)
+
+/usr/bin/python3 -m aiosmtpd -n -l "127.0.0.1:$smtp_port" -c aiosmtpd.handlers.Mailbox "$T/mail" &
+smtp=$!
+trap 'kill $sink $smtp 2>/dev/null; echo "1..$_n"; rm -rf "$T"' EXIT
+waitfile "$T/http.port"
+http_port=$(cat "$T/http.port")
+for _ in $(seq 100); do (echo >/dev/tcp/127.0.0.1/"$smtp_port") 2>/dev/null && break; sleep 0.1; done
+
+printf 'table=colleges_indicateurs inserted=3 updated=1 deleted=0 unchanged=496 seconds=0.20\nsecond line "quoted"\n' >"$T/msg"
+
+run edu-notify "$T/msg"
+is_status 78 "no channel configured"
+like_err '^edu-notify: no channel configured: set EDU_SLACK_WEBHOOK' "says which variables to set"
+
+export EDU_SLACK_WEBHOOK="http://127.0.0.1:$http_port/services/T000/B000/secret-token"
+run edu-notify -l error -s "ivac: load failed" "$T/msg"
+is_status 0 "slack message sent"
+empty_err "silent on success"
+is "$(jq -r .path "$T/http.log")" "/services/T000/B000/secret-token" "posted to the webhook path"
+is "$(jq -r '.headers["content-type"]' "$T/http.log")" "application/json; charset=utf-8" "JSON content type"
+is "$(jq -r '.body | fromjson | .text' "$T/http.log")" \
+	"$(printf '[eduinfo-pipeline] ERROR: ivac: load failed\n%s' "$(cat "$T/msg")")" \
+	"text is the subject then the message, quotes escaped as valid JSON"
+empty_out "nothing on stdout"
+
+run edu-notify -n "$T/msg"
+is_status 0 "dry run"
+like_out 'slack: would POST' "dry run says what it would send"
+is "$(wc -l <"$T/http.log")" 1 "dry run sent nothing"
+run grep -c secret-token "$OUT"
+is "$(cat "$OUT")" 0 "dry run does not print the webhook URL"
+unset EDU_SLACK_WEBHOOK
+
+export EDU_SMTP_URL="smtp://127.0.0.1:$smtp_port" EDU_MAIL_FROM="pipeline@eduinfo.test" \
+	EDU_MAIL_TO="ops@eduinfo.test, data@eduinfo.test"
+run edu-notify -c email -s "Collèges: chargement terminé" "$T/msg"
+is_status 0 "e-mail sent through the SMTP sink"
+for _ in $(seq 50); do [ -n "$(ls "$T/mail/new" 2>/dev/null)" ] && break; sleep 0.1; done
+mail=$(ls "$T"/mail/new/* 2>/dev/null | head -n 1)
+ok "$([ -n "$mail" ]; echo $?)" "a message landed in the maildir"
+run grep -c '^Subject: =?UTF-8?B?' "$mail"
+is "$(cat "$OUT")" 1 "non-ASCII subject is RFC 2047 encoded"
+subject=$(sed -n 's/^Subject: =?UTF-8?B?\(.*\)?=\r\{0,1\}$/\1/p' "$mail" | base64 -d)
+is "$subject" "[eduinfo-pipeline] Collèges: chargement terminé" "subject decodes to the original"
+run grep -c 'inserted=3 updated=1' "$mail"
+is "$(cat "$OUT")" 1 "body carried"
+run grep -c '^To: ops@eduinfo.test, data@eduinfo.test' "$mail"
+is "$(cat "$OUT")" 1 "both recipients in To"
+
+kill "$smtp" 2>/dev/null
+wait "$smtp" 2>/dev/null
+run edu-notify -c email "$T/msg"
+is_status 75 "SMTP server down is a temporary failure"
+like_err '^edu-notify: email: ' "names the channel"
+
+export EDU_SENDGRID_API_KEY="SG.test-key" EDU_SENDGRID_URL="http://127.0.0.1:$http_port/v3/mail/send"
+run edu-notify -c sendgrid -s "dvf: 2 sources loaded" "$T/msg"
+is_status 0 "sendgrid API call"
+last=$(tail -n 1 "$T/http.log")
+is "$(jq -r .headers.authorization <<<"$last")" "Bearer SG.test-key" "API key sent as a bearer token"
+is "$(jq -r '.body | fromjson | .personalizations[0].to | map(.email) | join(" ")' <<<"$last")" \
+	"ops@eduinfo.test data@eduinfo.test" "recipients in personalizations"
+is "$(jq -r '.body | fromjson | .subject' <<<"$last")" "[eduinfo-pipeline] dvf: 2 sources loaded" "subject"
+run grep -c 'SG.test-key' "$ERR"
+is "$(cat "$OUT")" 0 "the key is never printed"
+
+run edu-notify -c pigeon "$T/msg"
+is_status 64 "unknown channel"
+like_err "^edu-notify: -c pigeon: unknown channel" "names the bad channel"
+
+unset EDU_MAIL_FROM
+run edu-notify -c sendgrid "$T/msg"
+is_status 78 "missing sender address"
+like_err "^edu-notify: email: EDU_MAIL_FROM is not set" "names the missing variable"
