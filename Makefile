@@ -1,7 +1,9 @@
 # eduinfo-pipeline: one Makefile, no generator. Settings live in config.mk.
 include config.mk
 
-TOOLS = $(patsubst src/%.c,bin/%,$(wildcard src/edu-*.c))
+# src/edu-<tool>-<concern>.c is the second file of a tool, not a tool of its own.
+PARTS = $(wildcard src/edu-*-*.c)
+TOOLS = $(patsubst src/%.c,bin/%,$(filter-out $(PARTS),$(wildcard src/edu-*.c)))
 LIBSRC = $(wildcard src/lib/*.c)
 LIBOBJ = $(LIBSRC:.c=.o)
 LIB = src/lib/libedu.a
@@ -10,6 +12,7 @@ MAN7 = $(wildcard man/*.7)
 SHELLSCRIPTS = $(wildcard pipelines/*.sh) $(wildcard tests/*.sh) $(wildcard tests/t/*.t) .ci/run
 
 .PHONY: all install uninstall clean check lint deps bench demo demo-stop db
+.PHONY: onisep ival ivac communes dvf dvf_raw annuaire
 .SUFFIXES:
 
 all: $(TOOLS)
@@ -25,7 +28,18 @@ bin/edu-notify: LDLIBS = $(CURL_LIBS)
 
 bin/%: src/%.c $(LIB) src/lib/edu.h config.mk
 	@mkdir -p bin
-	$(CC) $(CPPFLAGS) $(PQ_CFLAGS) -Isrc/lib $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
+	$(CC) $(CPPFLAGS) $(PQ_CFLAGS) -Isrc/lib $(CFLAGS) $(LDFLAGS) -o $@ $< $(filter %.o,$^) \
+		$(LIB) $(LDLIBS)
+
+# A tool's second file, and the tools that link one.
+src/edu-%.o: src/edu-%.c src/lib/edu.h config.mk
+	$(CC) $(CPPFLAGS) $(PQ_CFLAGS) -Isrc/lib $(CFLAGS) -c -o $@ $<
+src/edu-normalize-rules.o: src/edu-normalize.h
+bin/edu-normalize: src/edu-normalize-rules.o src/edu-normalize.h
+src/edu-csv2tsv-io.o: src/edu-csv2tsv.h
+bin/edu-csv2tsv: src/edu-csv2tsv-io.o src/edu-csv2tsv.h
+src/edu-pgcopy-merge.o: src/edu-pgcopy.h
+bin/edu-pgcopy: src/edu-pgcopy-merge.o src/edu-pgcopy.h
 
 src/lib/%.o: src/lib/%.c src/lib/edu.h config.mk
 	$(CC) $(CPPFLAGS) $(PQ_CFLAGS) $(CFLAGS) -c -o $@ $<
@@ -49,7 +63,7 @@ uninstall:
 	for f in $(MAN7); do rm -f $(DESTDIR)$(MANDIR)/man7/$${f#man/}; done
 
 clean:
-	rm -f $(TOOLS) $(LIBOBJ) $(LIB) tests/unit/test-lib
+	rm -f $(TOOLS) $(LIBOBJ) $(LIB) $(PARTS:.c=.o) tests/unit/test-lib
 	rm -rf tests/tmp
 
 # Installs the Debian packages listed in config.mk that are missing; silent when all are present.
@@ -64,7 +78,7 @@ lint: all
 	shellcheck -x $(SHELLSCRIPTS)
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability,performance \
 		--inline-suppr --std=c11 -Isrc/lib src
-	clang-format --dry-run --Werror src/*.c src/lib/*.c src/lib/*.h tests/unit/*.c
+	clang-format --dry-run --Werror src/*.c src/*.h src/lib/*.c src/lib/*.h tests/unit/*.c
 
 bench: deps all
 	@sh tests/deps.sh $(BENCH_DEBS)
@@ -75,3 +89,12 @@ demo: deps all
 
 demo-stop:
 	@sh pipelines/demo.sh stop
+
+# Applies sql/ in order (idempotent); connection from DATABASE_URL or libpq's environment.
+db:
+	@sh sql/migrate.sh
+
+# One source end to end (download, convert, load, refresh its views): make ivac, make dvf, ...
+# Connection from DATABASE_URL or libpq's environment; EDU_SOURCES selects another sources.json.
+onisep ival ivac communes dvf dvf_raw annuaire: all
+	@bash pipelines/$@.sh

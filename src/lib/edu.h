@@ -25,17 +25,20 @@
 #define EDU_EXIT_TABLE(X)                                                                          \
 	X(EDU_EX_OK, 0, "success")                                                                 \
 	X(EDU_EX_NOTMODIFIED, 1, "nothing to do: no source changed (edu-ifmodified)")              \
-	X(EDU_EX_USAGE, 64, "usage error: bad option or argument")                    \
-	X(EDU_EX_DATAERR, 65, "bad input data or schema drift; fix the data or the mapping")        \
-	X(EDU_EX_NOINPUT, 66, "an input file or source does not exist or cannot be read")           \
-	X(EDU_EX_UNAVAILABLE, 69, "permanent remote failure: HTTP 4xx, wrong content, SQL error")   \
+	X(EDU_EX_USAGE, 64, "usage error: bad option or argument")                                 \
+	X(EDU_EX_DATAERR, 65, "bad input data or schema drift; fix the data or the mapping")       \
+	X(EDU_EX_NOINPUT, 66, "an input file or source does not exist or cannot be read")          \
+	X(EDU_EX_UNAVAILABLE, 69, "permanent remote failure: HTTP 4xx, wrong content, SQL error")  \
 	X(EDU_EX_SOFTWARE, 70, "internal error (a bug)")                                           \
-	X(EDU_EX_OSERR, 71, "local system error: out of memory, cannot fork, no temp file")         \
-	X(EDU_EX_IOERR, 74, "local I/O error: cannot write output or file (disk full)")             \
-	X(EDU_EX_TEMPFAIL, 75, "temporary failure, retry later: timeout, 5xx, 429, lost connection, lock busy") \
-	X(EDU_EX_CONFIG, 78, "configuration error: sources.json, mapping file, database settings")       \
-	X(EDU_EX_TRUNCATED, 79, "input ended without the end-of-data marker: an upstream stage died") \
-	X(EDU_EX_REFUSED, 80, "refused by a safety guard (replace would shrink the table); -f overrides")
+	X(EDU_EX_OSERR, 71, "local system error: out of memory, cannot fork, no temp file")        \
+	X(EDU_EX_IOERR, 74, "local I/O error: cannot write output or file (disk full)")            \
+	X(EDU_EX_TEMPFAIL, 75,                                                                     \
+	  "temporary failure, retry later: timeout, 5xx, 429, lost connection, lock busy")         \
+	X(EDU_EX_CONFIG, 78, "configuration error: sources.json, mapping file, database settings") \
+	X(EDU_EX_TRUNCATED, 79,                                                                    \
+	  "input ended without the end-of-data marker: an upstream stage died")                    \
+	X(EDU_EX_REFUSED, 80,                                                                      \
+	  "refused by a safety guard (replace would shrink the table); -f overrides")
 
 enum edu_exit {
 #define EDU_X_ENUM(name, value, text) name = value,
@@ -52,14 +55,15 @@ void edu_print_exit_table(FILE *fp);
  */
 extern const char *edu_prog;
 void edu_setprog(const char *argv0);
+/* noreturn as an attribute too: cppcheck does not read C11's _Noreturn. */
 _Noreturn void edu_die(int status, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((noreturn, format(printf, 2, 3)));
 void edu_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void edu_vwarn(const char *fmt, va_list ap);
 /* Prints "prog VERSION" on stdout and exits 0 (checking stdout). */
-_Noreturn void edu_version(void);
+_Noreturn void edu_version(void) __attribute__((noreturn));
 /* Prints usage to stderr and exits EDU_EX_USAGE, or to stdout and exits 0 when help is set. */
-_Noreturn void edu_usage(const char *synopsis, int help);
+_Noreturn void edu_usage(const char *synopsis, int help) __attribute__((noreturn));
 
 /* Checked allocation: failure is fatal with EDU_EX_OSERR. */
 void *edu_malloc(size_t n);
@@ -173,7 +177,7 @@ struct edu_progress {
 	unsigned ticks;
 };
 void edu_progress_init(struct edu_progress *p, const char *label, enum edu_progress_mode mode,
-		       unsigned long long total);
+                       unsigned long long total);
 void edu_progress_update(struct edu_progress *p);
 static inline void edu_progress_add(struct edu_progress *p, unsigned long long n)
 {
@@ -186,5 +190,103 @@ static inline void edu_progress_add(struct edu_progress *p, unsigned long long n
 /* Clears the terminal line (or prints a final plain line). */
 void edu_progress_done(struct edu_progress *p);
 double edu_elapsed(const struct timespec *since);
+
+/* ---- PostgreSQL helpers (src/lib/pg.c; link with -lpq, include <libpq-fe.h> first) ---- */
+#ifdef LIBPQ_FE_H
+/*
+ * Connects with conninfo (-d), else $DATABASE_URL, else libpq's own environment (PGHOST,
+ * PGSERVICE, ~/.pgpass...). A connection string that does not parse is EDU_EX_CONFIG, a server
+ * that cannot be reached EDU_EX_TEMPFAIL. Passwords are never printed.
+ */
+PGconn *edu_pg_connect(const char *conninfo);
+/* The exit code for a failed statement: lost connection, lock or shutdown 75; bad data 65; 69. */
+int edu_pg_exitcode(PGconn *conn, const PGresult *res);
+/* The error of res (or of conn when res is NULL) on one line, without the trailing newline. */
+const char *edu_pg_error(PGconn *conn, const PGresult *res);
+/* Prints "prog: what: error" and exits with edu_pg_exitcode; the server rolls back. */
+_Noreturn void edu_pg_die(PGconn *conn, PGresult *res, const char *what);
+/* Runs sql (with optional text parameters); dies on failure; the caller PQclear()s the result. */
+PGresult *edu_pg_exec(PGconn *conn, const char *sql, int nparams, const char *const *params);
+/* Runs a command and frees its result; dies on failure. */
+void edu_pg_cmd(PGconn *conn, const char *sql);
+/* The identifier quoted with PQescapeIdentifier, in memory from edu_malloc. */
+char *edu_pg_ident(PGconn *conn, const char *name);
+#endif
+
+/* A growing NUL-terminated string, for building SQL text. */
+struct edu_str {
+	char *p;
+	size_t len, cap;
+};
+void edu_str_add(struct edu_str *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void edu_str_free(struct edu_str *s);
+
+/* ---- Sources and HTTP downloads (src/lib/source.c, src/lib/http.c; -lcurl -lcrypto) ---- */
+/* What a source declares its body to be; a body that is not that is refused. */
+enum edu_format { EDU_FMT_ANY, EDU_FMT_CSV, EDU_FMT_JSON, EDU_FMT_GZIP, EDU_FMT_ZIP };
+/* The format named in sources.json or -t, or -1. */
+int edu_format_parse(const char *name);
+
+/* What a transfer saw: filled by edu_http_get, valid also when it failed. */
+struct edu_http_res {
+	long status;              /* last HTTP status; 0 for file:// */
+	int attempts;             /* requests made */
+	int emitted;              /* body bytes went to the sink: a retry is no longer possible */
+	int stopped;              /* on_headers asked to stop: not an error */
+	long long content_length; /* -1 when not announced */
+	unsigned long long size;  /* decoded body bytes received */
+	long retry_after;         /* seconds, from a 429/503 Retry-After, or -1 */
+	long long filetime;       /* Last-Modified (or file mtime) as a Unix time, or -1 */
+	char etag[256], last_modified[64], content_type[128], reason[128];
+	char sha256[65]; /* hex digest of the body, when complete */
+	char error[512]; /* why it failed, for "prog: what: error" */
+};
+/* One GET, with retries; the body goes to sink only after it was sniffed as the format. */
+struct edu_http {
+	const char *url;
+	int format;                /* enum edu_format */
+	const char *if_none_match; /* validators for a conditional GET, or NULL */
+	const char *if_modified_since;
+	long timeout; /* connect timeout, and seconds without a byte before giving up */
+	int retries;  /* extra attempts for temporary failures */
+	int insecure; /* no TLS verification (warned) */
+	int verbose;  /* say why and when it retries */
+	enum edu_progress_mode progress;
+	void (*sink)(void *ctx, const char *p, size_t n);
+	/* Forgets what sink got, for a retry; NULL: no retry once bytes were emitted. */
+	void (*restart)(void *ctx);
+	/* Called on a 2xx before the first body byte; nonzero stops the transfer (res->stopped). */
+	int (*on_headers)(void *ctx, const struct edu_http_res *res);
+	void *ctx;
+};
+/* Returns EDU_EX_OK (also for 304: check res->status), EDU_EX_TEMPFAIL, EDU_EX_UNAVAILABLE... */
+int edu_http_get(const struct edu_http *rq, struct edu_http_res *res);
+/* An HTTP date as "YYYY-MM-DD HH:MM:SS+00" for PostgreSQL, in buf; NULL if it does not parse. */
+const char *edu_http_date_iso(const char *http_date, char *buf, size_t n);
+
+/* One entry of config/sources.json (see docs/sources.md). */
+struct edu_source {
+	char *id, *name, *url, *format_name, *content_type, *change, *table;
+	char *resolve_api, *resolve_resource; /* data.gouv.fr dataset API, resource name */
+	int format;
+	/* What edu_source_resolve found for a data.gouv.fr resource ("" when absent). */
+	char *res_last_modified, *res_checksum_type, *res_checksum, *res_size;
+};
+/* The config path: opt (-c), else $EDU_SOURCES, else config/sources.json. */
+const char *edu_sources_path(const char *opt);
+/* Loads one entry through jq(1); dies EDU_EX_NOINPUT for an unknown id, EDU_EX_CONFIG else. */
+void edu_source_load(struct edu_source *s, const char *config, const char *id);
+/* Replaces "{year}" in the URL and resource name. */
+void edu_source_year(struct edu_source *s, int year);
+/* Sets s->url from the data.gouv.fr dataset API (a GET with o's settings); EDU_EX_* + err. */
+int edu_source_resolve(struct edu_source *s, const struct edu_http *o, char *err, size_t n);
+void edu_source_free(struct edu_source *s);
+/* True when -d, $DATABASE_URL or libpq's PGHOST/PGSERVICE/PGDATABASE name a database. */
+int edu_db_configured(const char *conninfo);
+/*
+ * Runs jq with argv (argv[0] "jq"), stdin from in_fd (-1: /dev/null); returns its standard
+ * output (edu_malloc'd) and its exit status in *status. Dies EDU_EX_CONFIG if jq cannot run.
+ */
+char *edu_jq(char *const argv[], int in_fd, int *status);
 
 #endif

@@ -20,7 +20,7 @@ double edu_elapsed(const struct timespec *since)
 }
 
 void edu_progress_init(struct edu_progress *p, const char *label, enum edu_progress_mode mode,
-		       unsigned long long total)
+                       unsigned long long total)
 {
 	int tty = isatty(STDERR_FILENO);
 
@@ -43,10 +43,10 @@ static void show(struct edu_progress *p, double secs, const char *end)
 		double eta = (double)(p->total > p->count ? p->total - p->count : 0) / rate;
 
 		fprintf(stderr, "%s: %llu/%llu %s (%.0f%%), %.0f %s/s, ETA %.0fs%s", edu_prog,
-			p->count, p->total, p->label, pct, rate, p->label, eta, end);
+		        p->count, p->total, p->label, pct, rate, p->label, eta, end);
 	} else {
 		fprintf(stderr, "%s: %llu %s, %.0f %s/s, %.1fs%s", edu_prog, p->count, p->label,
-			rate, p->label, secs, end);
+		        rate, p->label, secs, end);
 	}
 }
 

@@ -22,11 +22,20 @@ void edu_tsv_put_field(struct edu_out *o, const char *p, size_t n)
 		char esc;
 
 		switch (*p) {
-		case '\\': esc = '\\'; break;
-		case '\t': esc = 't'; break;
-		case '\n': esc = 'n'; break;
-		case '\r': esc = 'r'; break;
-		default: continue;
+		case '\\':
+			esc = '\\';
+			break;
+		case '\t':
+			esc = 't';
+			break;
+		case '\n':
+			esc = 'n';
+			break;
+		case '\r':
+			esc = 'r';
+			break;
+		default:
+			continue;
 		}
 		edu_out_write(o, run, (size_t)(p - run));
 		edu_out_putc(o, '\\');
@@ -77,14 +86,29 @@ size_t edu_field_unescape(const struct edu_field *f, char **buf, size_t *cap)
 			if (++i == f->n)
 				return (size_t)-1;
 			switch (f->p[i]) {
-			case '\\': c = '\\'; break;
-			case 't': c = '\t'; break;
-			case 'n': c = '\n'; break;
-			case 'r': c = '\r'; break;
-			case 'b': c = '\b'; break;
-			case 'f': c = '\f'; break;
-			case 'v': c = '\v'; break;
-			default: return (size_t)-1;
+			case '\\':
+				c = '\\';
+				break;
+			case 't':
+				c = '\t';
+				break;
+			case 'n':
+				c = '\n';
+				break;
+			case 'r':
+				c = '\r';
+				break;
+			case 'b':
+				c = '\b';
+				break;
+			case 'f':
+				c = '\f';
+				break;
+			case 'v':
+				c = '\v';
+				break;
+			default:
+				return (size_t)-1;
 			}
 		}
 		(*buf)[j++] = c;
@@ -106,7 +130,7 @@ static int fill(struct edu_tsv_reader *r)
 	if (r->end == r->cap) {
 		if (r->cap >= EDU_TSV_MAXLINE)
 			edu_die(EDU_EX_DATAERR, "%s:%lu: line longer than %u bytes", r->name,
-				r->line + 1, EDU_TSV_MAXLINE);
+			        r->line + 1, EDU_TSV_MAXLINE);
 		r->cap *= 2;
 		r->buf = edu_realloc(r->buf, r->cap);
 	}
@@ -141,9 +165,10 @@ static char *getline_raw(struct edu_tsv_reader *r, size_t *len)
 			if (r->end > r->start) {
 				/* A last line without its LF: the producer did not finish it. */
 				edu_die(EDU_EX_TRUNCATED,
-					"%s:%lu: input ends in the middle of a line: an upstream stage died "
-					"(no end-of-data line \\.)",
-					r->name, r->line + 1);
+				        "%s:%lu: input ends in the middle of a line: an upstream "
+				        "stage died "
+				        "(no end-of-data line \\.)",
+				        r->name, r->line + 1);
 			}
 			return NULL;
 		}
@@ -156,11 +181,12 @@ static void check_nul(struct edu_tsv_reader *r, const char *line, size_t len)
 
 	if (nul == NULL)
 		return;
-	if ((size_t)(line + len - nul) > 10 && memcmp(nul + 1, EDU_ABORT_MARK + 1, 10) == 0)
-		edu_die(EDU_EX_TRUNCATED, "%s:%lu: upstream transfer failed (abort mark from edu-fetch)",
-			r->name, r->line);
+	if ((size_t)(line + len - nul) > 10 && memcmp(nul + 1, &EDU_ABORT_MARK[1], 10) == 0)
+		edu_die(EDU_EX_TRUNCATED,
+		        "%s:%lu: upstream transfer failed (abort mark from edu-fetch)", r->name,
+		        r->line);
 	edu_die(EDU_EX_DATAERR, "%s:%lu: column %zu: NUL byte in data", r->name, r->line,
-		(size_t)(nul - line) + 1);
+	        (size_t)(nul - line) + 1);
 }
 
 /* Splits an escaped line on tabs into r->fields; returns the count (capped at ncols + 1). */
@@ -197,8 +223,8 @@ void edu_tsv_open(struct edu_tsv_reader *r, int fd, const char *name)
 	r->buf = edu_malloc(r->cap);
 	line = getline_raw(r, &len);
 	if (line == NULL)
-		edu_die(EDU_EX_TRUNCATED, "%s: empty input: an upstream stage died (no header line)",
-			name);
+		edu_die(EDU_EX_TRUNCATED,
+		        "%s: empty input: an upstream stage died (no header line)", name);
 	check_nul(r, line, len);
 	if (len == 2 && line[0] == '\\' && line[1] == '.')
 		edu_die(EDU_EX_DATAERR, "%s:1: no header line", name);
@@ -215,13 +241,14 @@ void edu_tsv_open(struct edu_tsv_reader *r, int fd, const char *name)
 
 		if (edu_field_unescape(&r->fields[i], &buf, &cap) == (size_t)-1)
 			edu_die(EDU_EX_DATAERR, "%s:1: column %zu: invalid escape in header", name,
-				i + 1);
+			        i + 1);
 		if (buf[0] == '\0')
 			edu_die(EDU_EX_DATAERR, "%s:1: column %zu: empty column name", name, i + 1);
 		for (size_t j = 0; j < i; j++)
 			if (strcmp(r->header[j], buf) == 0)
-				edu_die(EDU_EX_DATAERR, "%s:1: column %zu: duplicate column name '%s'",
-					name, i + 1, buf);
+				edu_die(EDU_EX_DATAERR,
+				        "%s:1: column %zu: duplicate column name '%s'", name, i + 1,
+				        buf);
 		r->header[i] = buf;
 	}
 }
@@ -235,9 +262,10 @@ int edu_tsv_next(struct edu_tsv_reader *r)
 		return 0;
 	line = getline_raw(r, &len);
 	if (line == NULL)
-		edu_die(EDU_EX_TRUNCATED,
-			"%s:%lu: input ends without the end-of-data line \\.: an upstream stage died",
-			r->name, r->line);
+		edu_die(
+		    EDU_EX_TRUNCATED,
+		    "%s:%lu: input ends without the end-of-data line \\.: an upstream stage died",
+		    r->name, r->line);
 	check_nul(r, line, len);
 	if (len == 2 && line[0] == '\\' && line[1] == '.') {
 		size_t extra;
@@ -247,14 +275,14 @@ int edu_tsv_next(struct edu_tsv_reader *r)
 		if (r->start < r->end || fill(r)) {
 			extra = r->line + 1;
 			edu_die(EDU_EX_DATAERR, "%s:%lu: data after the end-of-data line", r->name,
-				extra);
+			        extra);
 		}
 		return 0;
 	}
 	n = split(r, line, len, r->ncols + 1);
 	if (n != r->ncols)
 		edu_die(EDU_EX_DATAERR, "%s:%lu: expected %zu fields, found %zu", r->name, r->line,
-			r->ncols, n);
+		        r->ncols, n);
 	r->row = line;
 	r->rowlen = len;
 	return 1;

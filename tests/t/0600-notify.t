@@ -48,7 +48,7 @@ export EDU_SMTP_URL="smtp://127.0.0.1:$smtp_port" EDU_MAIL_FROM="pipeline@eduinf
 run edu-notify -c email -s "Collèges: chargement terminé" "$T/msg"
 is_status 0 "e-mail sent through the SMTP sink"
 for _ in $(seq 50); do [ -n "$(ls "$T/mail/new" 2>/dev/null)" ] && break; sleep 0.1; done
-mail=$(ls "$T"/mail/new/* 2>/dev/null | head -n 1)
+mail=$(find "$T/mail/new" -type f 2>/dev/null | head -n 1)
 ok "$([ -n "$mail" ]; echo $?)" "a message landed in the maildir"
 run grep -c '^Subject: =?UTF-8?B?' "$mail"
 is "$(cat "$OUT")" 1 "non-ASCII subject is RFC 2047 encoded"

@@ -117,19 +117,24 @@ int main(int argc, char **argv)
 	ok(!edu_field_is_null(&f), "an escaped backslash then N is not NULL");
 	free(buf);
 
-	ok(read_all("a\tb\n1\t2\n3\t4\n\\.\n", sizeof("a\tb\n1\t2\n3\t4\n\\.\n") - 1, &rows) == 0 && rows == 2,
+	ok(read_all("a\tb\n1\t2\n3\t4\n\\.\n", sizeof("a\tb\n1\t2\n3\t4\n\\.\n") - 1, &rows) == 0 &&
+	       rows == 2,
 	   "reader: two rows then the end line");
-	ok(read_all("a\tb\n1\t2\n3\t4\n", sizeof("a\tb\n1\t2\n3\t4\n") - 1, &rows) == EDU_EX_TRUNCATED,
+	ok(read_all("a\tb\n1\t2\n3\t4\n", sizeof("a\tb\n1\t2\n3\t4\n") - 1, &rows) ==
+	       EDU_EX_TRUNCATED,
 	   "reader: EOF without the end line is EDU_EX_TRUNCATED");
 	ok(read_all("a\tb\n1\t2\n3\t", sizeof("a\tb\n1\t2\n3\t") - 1, &rows) == EDU_EX_TRUNCATED,
 	   "reader: EOF in the middle of a line is EDU_EX_TRUNCATED");
-	ok(read_all("a\tb\n1\t2\t3\n\\.\n", sizeof("a\tb\n1\t2\t3\n\\.\n") - 1, &rows) == EDU_EX_DATAERR,
+	ok(read_all("a\tb\n1\t2\t3\n\\.\n", sizeof("a\tb\n1\t2\t3\n\\.\n") - 1, &rows) ==
+	       EDU_EX_DATAERR,
 	   "reader: wrong field count is EDU_EX_DATAERR");
-	ok(read_all("a\tb\n1\t2\n\\.\n5\t6\n", sizeof("a\tb\n1\t2\n\\.\n5\t6\n") - 1, &rows) == EDU_EX_DATAERR,
+	ok(read_all("a\tb\n1\t2\n\\.\n5\t6\n", sizeof("a\tb\n1\t2\n\\.\n5\t6\n") - 1, &rows) ==
+	       EDU_EX_DATAERR,
 	   "reader: data after the end line is EDU_EX_DATAERR");
 	ok(read_all("a\ta\n\\.\n", sizeof("a\ta\n\\.\n") - 1, &rows) == EDU_EX_DATAERR,
 	   "reader: duplicate header name is EDU_EX_DATAERR");
-	ok(read_all("", sizeof("") - 1, &rows) == EDU_EX_TRUNCATED, "reader: empty input is EDU_EX_TRUNCATED");
+	ok(read_all("", sizeof("") - 1, &rows) == EDU_EX_TRUNCATED,
+	   "reader: empty input is EDU_EX_TRUNCATED");
 	{
 		char text[64] = "a\tb\n1\t2\n";
 		size_t l = 8;
@@ -139,7 +144,8 @@ int main(int argc, char **argv)
 		ok(read_all(text, l, &rows) == EDU_EX_TRUNCATED,
 		   "reader: edu-fetch's abort mark is EDU_EX_TRUNCATED");
 	}
-	ok(read_all("a\tb\n1\0x\t2\n\\.\n", sizeof("a\tb\n1\0x\t2\n\\.\n") - 1, &rows) == EDU_EX_DATAERR,
+	ok(read_all("a\tb\n1\0x\t2\n\\.\n", sizeof("a\tb\n1\0x\t2\n\\.\n") - 1, &rows) ==
+	       EDU_EX_DATAERR,
 	   "reader: a NUL byte is EDU_EX_DATAERR");
 	{
 		/* a long line crosses several buffer refills */

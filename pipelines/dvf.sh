@@ -1,0 +1,22 @@
+#!/bin/bash
+# eduinfo-pipeline, Licence Ouverte 2.0 / MIT: see README.md.
+# One year of geolocated DVF (Etalab geo-dvf full.csv.gz) into dvf_mutations, replacing only that
+# year's rows: id_mutation is not stable between releases, so rows cannot be upserted.
+#   pipelines/dvf.sh [-R] [YEAR]     YEAR defaults to the year of the file's first mutation
+# The archive is fully decompressed (and its CRC checked) before anything reads it.
+# shellcheck disable=SC2034 # read by lib.sh's usage
+EDU_ARGS='[YEAR]'
+# shellcheck source=pipelines/lib.sh
+. "$(dirname "$0")/lib.sh"
+edu_getopts "$@"
+shift $((OPTIND - 1))
+
+edu_fetch dvf "$EDU_WORK/dvf.csv.gz" ${1:+-y "$1"}
+gzip -dc "$EDU_WORK/dvf.csv.gz" >"$EDU_WORK/dvf.csv" || edu_fail 65 "dvf.csv.gz: not a valid gzip file"
+year=${1:-$(edu_year_of "$EDU_WORK/dvf.csv" , date_mutation 1)}
+[ -n "$year" ] || edu_fail 65 "dvf.csv: schema drift: no date in a date_mutation column to take the year from"
+edu-csv2tsv "$EDU_WORK/dvf.csv" |
+	edu-normalize -M "$EDU_MAPS/dvf.map" |
+	edu-pgcopy -W -w "annee=$year" -s dvf dvf_mutations
+edu_stages "${PIPESTATUS[*]}" edu-csv2tsv edu-normalize edu-pgcopy
+edu_refresh dvf_mutations

@@ -1,0 +1,112 @@
+#!/bin/bash
+# eduinfo-pipeline, Licence Ouverte 2.0 / MIT: see README.md.
+# Shared by the pipelines/<source>.sh scripts (bash: they need PIPESTATUS). It finds the tools and
+# mapping files, makes a private work directory removed at exit, downloads a source atomically with
+# edu-fetch -o, and turns the statuses of a pipeline into the status of its first failing stage.
+# It holds no source-specific knowledge: that stays in each script and its mapping file.
+# shellcheck disable=SC2034 # EDU_MAPS and EDU_WORK are used by the sourcing scripts
+set -u
+
+EDU_PIPELINES=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+EDU_MAPS=$EDU_PIPELINES
+# Tools built in this checkout come first; an installed suite is found through PATH otherwise.
+if [ -x "$EDU_PIPELINES/../bin/edu-pgcopy" ]; then
+	PATH=$(cd "$EDU_PIPELINES/../bin" && pwd):$PATH
+	export PATH
+fi
+EDU_SCRIPT=pipelines/$(basename "$0")
+
+# edu_getopts "$@": the options every pipeline takes; the caller then shifts $((OPTIND - 1)).
+#   -R  load only: do not refresh the materialized views (a caller running several pipelines
+#       refreshes them once at the end, as the demo does)
+EDU_REFRESH=1
+edu_getopts() {
+	local o
+	while getopts :hR o; do
+		case $o in
+		R) EDU_REFRESH=0 ;;
+		h) echo "usage: $EDU_SCRIPT [-hR]${EDU_ARGS:+ $EDU_ARGS}"; exit 0 ;;
+		*) echo "usage: $EDU_SCRIPT [-hR]${EDU_ARGS:+ $EDU_ARGS}" >&2; exit 64 ;;
+		esac
+	done
+}
+
+edu_fail() { # edu_fail STATUS MESSAGE: one diagnostic line, then exit with STATUS
+	printf '%s: %s\n' "$EDU_SCRIPT" "$2" >&2
+	exit "$1"
+}
+
+# A work directory of our own, never a fixed path, so two runs never share partial files.
+EDU_WORK=$(mktemp -d "${TMPDIR:-/tmp}/edu-pipeline.XXXXXX") || edu_fail 71 "cannot create a work directory"
+trap 'rm -rf "$EDU_WORK"' EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# edu_fetch SOURCE FILE [OPTION...]: download SOURCE (an id of the sources config) into FILE,
+# complete or absent; the options go to edu-fetch.
+edu_fetch() {
+	local src=$1 file=$2
+	shift 2
+	edu-fetch "$@" -o "$file" "$src"
+	local s=$?
+	[ "$s" -eq 0 ] || edu_fail "$s" "edu-fetch $src failed (exit $s)"
+}
+
+# edu_stages "${PIPESTATUS[*]}" NAME...: exit with the status of the first stage that failed
+# (65, bad data, for a stage that is not one of the suite's tools).
+# A stage that died only because a later one stopped reading (SIGPIPE: 141, or the suite's quiet
+# exit 74 on EPIPE) is a consequence, not the cause, so it is skipped when a later stage failed.
+edu_stages() {
+	local -a st names
+	read -r -a st <<<"$1"
+	shift
+	names=("$@")
+	local i j later
+	for ((i = 0; i < ${#st[@]}; i++)); do
+		[ "${st[i]}" -eq 0 ] && continue
+		if [ "${st[i]}" -eq 141 ] || [ "${st[i]}" -eq 74 ]; then
+			later=0
+			for ((j = i + 1; j < ${#st[@]}; j++)); do
+				[ "${st[j]}" -ne 0 ] && later=1
+			done
+			[ "$later" -eq 1 ] && continue
+		fi
+		case ${names[i]:-} in
+		edu-* | edu_*) edu_fail "${st[i]}" "${names[i]} failed (exit ${st[i]}); nothing was loaded" ;;
+		# Another program's status (jq, awk) is not in the suite's table: on a complete
+		# download its failure means the data is bad.
+		*) edu_fail 65 "${names[i]:-stage $((i + 1))} failed (exit ${st[i]}, reported as 65); nothing was loaded" ;;
+		esac
+	done
+}
+
+# edu_refresh TABLE: refresh the materialized views that depend on TABLE.
+edu_refresh() {
+	[ "$EDU_REFRESH" -eq 1 ] || return 0
+	edu-refresh -t "$1"
+	local s=$?
+	[ "$s" -eq 0 ] || edu_fail "$s" "edu-refresh -t $1 failed (exit $s); the data is loaded, the views are stale"
+}
+
+# edu_first_per_key COLUMN: a contract filter keeping the first row of each value of COLUMN. The
+# annuaire lists a multi-site establishment once per site under one UAI; the table holds one row
+# per UAI, so the later sites are dropped, and said so on stderr rather than silently.
+edu_first_per_key() {
+	awk -F '\t' -v key="$1" -v prog="$EDU_SCRIPT" '
+		NR == 1 { for (i = 1; i <= NF; i++) if ($i == key) k = i
+			if (!k) { print prog ": no column " key " in the input" > "/dev/stderr"; exit 65 }
+			print; next }
+		$0 == "\\." { if (dup) printf "%s: %d rows repeat the %s of an earlier row: kept the first\n",
+				prog, dup, key > "/dev/stderr"
+			print; next }
+		seen[$k]++ { dup++; next }
+		{ print }'
+}
+
+# edu_year_of FILE DELIM COLUMN POS: the year of the first data row of a delimited file (DVF is
+# published one year per file), from the date in COLUMN whose year starts at character POS.
+edu_year_of() {
+	awk -F "$2" -v col="$3" -v pos="$4" '
+		NR == 1 { for (i = 1; i <= NF; i++) if ($i == col) c = i; if (!c) exit 1; next }
+		{ y = substr($c, pos, 4); if (y ~ /^[0-9][0-9][0-9][0-9]$/) print y; exit }' "$1"
+}

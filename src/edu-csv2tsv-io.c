@@ -1,0 +1,232 @@
+/* eduinfo-pipeline, Licence Ouverte 2.0 / MIT: see README.md. */
+/*
+ * The input and output plumbing of edu-csv2tsv: a large read buffer that always ends with a
+ * '\n' sentinel (so the fast path needs no bounds check per byte), streamed decoding through
+ * glibc's iconv for -e, and the -o output file written beside its target and renamed over it
+ * only after a complete, fsync'ed conversion. It does not parse CSV.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <iconv.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "edu.h"
+#include "edu-csv2tsv.h"
+
+#define C2T_BUF (1024 * 1024)
+#define C2T_RAW (256 * 1024)
+
+void c2t_open(struct c2t_in *in, const char *path, const char *encoding)
+{
+	memset(in, 0, sizeof(*in));
+	if (path == NULL || strcmp(path, "-") == 0) {
+		in->fd = STDIN_FILENO;
+		in->name = "stdin";
+	} else {
+		in->fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (in->fd < 0)
+			edu_die(EDU_EX_NOINPUT, "%s:", path);
+		in->name = path;
+	}
+	in->cap = C2T_BUF;
+	in->buf = edu_malloc(in->cap + 1);
+	in->buf[0] = '\n';
+	if (encoding != NULL) {
+		iconv_t cd = iconv_open("UTF-8", encoding);
+
+		if (cd == (iconv_t)-1)
+			edu_die(EDU_EX_USAGE, "-e %s: unknown encoding (iconv -l lists them)",
+			        encoding);
+		in->cd = cd;
+		in->encoding = encoding;
+		in->rawcap = C2T_RAW;
+		in->raw = edu_malloc(in->rawcap);
+	}
+}
+
+static ssize_t read_some(struct c2t_in *in, void *p, size_t n)
+{
+	ssize_t r;
+
+	while ((r = read(in->fd, p, n)) < 0 && errno == EINTR)
+		;
+	if (r < 0)
+		edu_die(EDU_EX_IOERR, "%s: read error:", in->name);
+	return r;
+}
+
+/* Decodes raw bytes into buf, reading raw input until some text comes out or input ends. */
+static size_t decode(struct c2t_in *in)
+{
+	size_t got = 0, end0 = in->end;
+
+	for (;;) {
+		if (in->rawpos < in->rawend) {
+			char *ip = in->raw + in->rawpos, *op = (char *)in->buf + in->end;
+			size_t il = in->rawend - in->rawpos, ol = in->cap - in->end, before = il;
+			size_t r = iconv((iconv_t)in->cd, &ip, &il, &op, &ol);
+
+			in->rawpos += before - il;
+			in->end = (size_t)((unsigned char *)op - in->buf);
+			if (r == (size_t)-1 && errno == EILSEQ) {
+				in->bad = 1;
+				in->bad_off = in->rawbase + in->rawpos;
+				in->eof = 1;
+				return got;
+			}
+			/* E2BIG: the buffer is full; otherwise all used, or a sequence cut
+			 * (EINVAL). */
+			if (in->end > end0 || (r == (size_t)-1 && errno == E2BIG))
+				return got;
+		}
+		if (in->raweof) {
+			if (in->rawpos < in->rawend) {
+				/* A multibyte sequence cut by the end of the file. */
+				in->bad = 1;
+				in->bad_off = in->rawbase + in->rawpos;
+			}
+			in->eof = 1;
+			return got;
+		}
+		memmove(in->raw, in->raw + in->rawpos, in->rawend - in->rawpos);
+		in->rawbase += in->rawpos;
+		in->rawend -= in->rawpos;
+		in->rawpos = 0;
+		ssize_t n = read_some(in, in->raw + in->rawend, in->rawcap - in->rawend);
+
+		if (n == 0)
+			in->raweof = 1;
+		in->rawend += (size_t)n;
+		got += (size_t)n;
+	}
+}
+
+size_t c2t_fill(struct c2t_in *in)
+{
+	size_t got = 0;
+
+	if (in->pos > 0) {
+		memmove(in->buf, in->buf + in->pos, in->end - in->pos);
+		in->base += in->pos;
+		in->end -= in->pos;
+		in->pos = 0;
+	}
+	if (in->eof || in->end == in->cap) {
+		in->buf[in->end] = '\n';
+		return 0;
+	}
+	if (in->cd != NULL) {
+		got = decode(in);
+	} else {
+		ssize_t n = read_some(in, in->buf + in->end, in->cap - in->end);
+
+		if (n == 0)
+			in->eof = 1;
+		in->end += (size_t)n;
+		got = (size_t)n;
+	}
+	in->buf[in->end] = '\n';
+	return got;
+}
+
+unsigned long long c2t_offset(const struct c2t_in *in, const unsigned char *p)
+{
+	return in->base + (unsigned long long)(p - in->buf);
+}
+
+unsigned long long c2t_size(const struct c2t_in *in)
+{
+	struct stat st;
+
+	if (fstat(in->fd, &st) == 0 && S_ISREG(st.st_mode))
+		return (unsigned long long)st.st_size;
+	return 0;
+}
+
+size_t c2t_safe_cut(const unsigned char *p, size_t n)
+{
+	size_t i = n;
+
+	if (n > 0 && p[n - 1] == '\r')
+		return n - 1;
+	while (i > 0 && n - i < 4 && (p[i - 1] & 0xC0) == 0x80)
+		i--;
+	if (i > 0 && p[i - 1] >= 0xC0) {
+		unsigned char b = p[i - 1];
+		size_t want = b >= 0xF0 ? 4 : b >= 0xE0 ? 3 : 2;
+
+		if (n - (i - 1) < want)
+			return i - 1 > 0 ? i - 1 : n;
+	}
+	return n;
+}
+
+void c2t_close(struct c2t_in *in)
+{
+	if (in->fd != STDIN_FILENO)
+		close(in->fd);
+	if (in->cd != NULL)
+		iconv_close((iconv_t)in->cd);
+	free(in->buf);
+	free(in->raw);
+}
+
+static char *tmp_path;
+static const char *final_path;
+static int out_fd = -1;
+
+static void remove_tmp(void)
+{
+	if (tmp_path != NULL)
+		unlink(tmp_path);
+}
+
+int c2t_open_output(const char *path)
+{
+	mode_t mask;
+	size_t n;
+
+	if (path == NULL)
+		return STDOUT_FILENO;
+	n = strlen(path);
+	tmp_path = edu_malloc(n + 8);
+	memcpy(tmp_path, path, n);
+	memcpy(tmp_path + n, ".XXXXXX", 8);
+	out_fd = mkstemp(tmp_path);
+	if (out_fd < 0) {
+		free(tmp_path);
+		tmp_path = NULL;
+		edu_die(EDU_EX_IOERR, "%s: cannot create a temporary file beside it:", path);
+	}
+	atexit(remove_tmp);
+	mask = umask(0);
+	umask(mask);
+	if (fchmod(out_fd, 0666 & ~mask) != 0)
+		edu_die(EDU_EX_IOERR, "%s: chmod:", tmp_path);
+	final_path = path;
+	return out_fd;
+}
+
+void c2t_commit_output(void)
+{
+	if (tmp_path == NULL)
+		return;
+	if (fsync(out_fd) != 0)
+		edu_die(EDU_EX_IOERR, "%s: fsync:", tmp_path);
+	if (close(out_fd) != 0)
+		edu_die(EDU_EX_IOERR, "%s: close:", tmp_path);
+	if (rename(tmp_path, final_path) != 0)
+		edu_die(EDU_EX_IOERR, "%s: cannot rename %s over it:", final_path, tmp_path);
+	free(tmp_path);
+	tmp_path = NULL;
+}
+
+void c2t_abandon_output(void)
+{
+	remove_tmp();
+	free(tmp_path);
+	tmp_path = NULL;
+}

@@ -1,0 +1,275 @@
+/* eduinfo-pipeline, Licence Ouverte 2.0 / MIT: see README.md. */
+/*
+ * edu-fetch: downloads one source of config/sources.json (or a URL) to standard output or,
+ * atomically, to a file, refusing a body that is not what the source declares, and records what
+ * it got (URL, validators, size, SHA-256) as the pending values of monitoring.data_sources; a
+ * successful load promotes them. A transfer cut while streaming into a pipe ends with the
+ * suite's abort mark so that no consumer can commit. It does not decode, unzip or convert.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <libgen.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <libpq-fe.h>
+
+#include "edu.h"
+
+static const char SYNOPSIS[] =
+    "edu-fetch [-hknpqVv] [-c config] [-d conninfo] [-o file] [-r retries] [-T timeout]\n"
+    "       [-t format] [-y year] source | url";
+
+static char tmp_path[4096]; /* the temporary output while it is not renamed into place */
+
+static void remove_tmp(void)
+{
+	if (tmp_path[0])
+		unlink(tmp_path);
+}
+
+static void on_signal(int sig)
+{
+	if (tmp_path[0])
+		unlink(tmp_path);
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+static void sink(void *ctx, const char *p, size_t n)
+{
+	edu_out_write(ctx, p, n);
+}
+
+static void restart(void *ctx)
+{
+	struct edu_out *o = ctx;
+
+	o->len = 0;
+	if (ftruncate(o->fd, 0) == -1 || lseek(o->fd, 0, SEEK_SET) == -1)
+		edu_die(EDU_EX_IOERR, "%s: cannot rewind:", o->name);
+}
+
+/* A temporary file next to path, so that rename(2) is atomic. */
+static int open_tmp(const char *path)
+{
+	char *d = edu_strdup(path), *b = edu_strdup(path);
+	int fd;
+
+	snprintf(tmp_path, sizeof(tmp_path), "%s/.%s.XXXXXX", dirname(d), basename(b));
+	free(d);
+	free(b);
+	if ((fd = mkstemp(tmp_path)) == -1) {
+		int e = errno;
+
+		tmp_path[0] = '\0';
+		errno = e;
+		edu_die(e == ENOENT || e == ENOTDIR ? EDU_EX_NOINPUT : EDU_EX_IOERR,
+		        "%s: cannot create a temporary file next to it:", path);
+	}
+	return fd;
+}
+
+static void commit_file(const char *path, int fd)
+{
+	mode_t mask = umask(0);
+	char *d = edu_strdup(path);
+	int dfd;
+
+	umask(mask);
+	/* mkstemp made it 0600; a downloaded file is as readable as any other new file. */
+	if (fchmod(fd, 0666 & ~mask) == -1 || fsync(fd) == -1)
+		edu_die(EDU_EX_IOERR, "%s:", tmp_path);
+	if (close(fd) == -1)
+		edu_die(EDU_EX_IOERR, "%s: close:", tmp_path);
+	if (rename(tmp_path, path) == -1)
+		edu_die(EDU_EX_IOERR, "%s: cannot rename into place:", path);
+	tmp_path[0] = '\0';
+	/* The rename itself must reach the disk, or a crash brings the old file back. */
+	if ((dfd = open(dirname(d), O_RDONLY | O_DIRECTORY)) >= 0) {
+		fsync(dfd);
+		close(dfd);
+	}
+	free(d);
+}
+
+static void record_pending(const char *conninfo, const struct edu_source *s,
+                           const struct edu_http_res *rs)
+{
+	static const char sql[] =
+	    "insert into monitoring.data_sources as d (id, name, url, pending_url, pending_etag,"
+	    " pending_last_modified, pending_sha256, pending_size, pending_at)"
+	    " values ($1, $2, $3, $3, $4, $5::timestamptz, $6, $7::bigint, now())"
+	    " on conflict (id) do update set name = excluded.name, url = excluded.url,"
+	    " pending_url = excluded.pending_url, pending_etag = excluded.pending_etag,"
+	    " pending_last_modified = excluded.pending_last_modified,"
+	    " pending_sha256 = excluded.pending_sha256, pending_size = excluded.pending_size,"
+	    " pending_at = excluded.pending_at";
+	char size[32], iso[64];
+	const char *params[7];
+	PGconn *conn = edu_pg_connect(conninfo);
+
+	snprintf(size, sizeof(size), "%llu", rs->size);
+	params[0] = s->id;
+	params[1] = s->name;
+	params[2] = s->url;
+	params[3] = rs->etag[0] ? rs->etag : NULL;
+	/* data.gouv.fr's own date is the one to trust for a resolved resource. */
+	params[4] = *s->res_last_modified ? s->res_last_modified
+	                                  : edu_http_date_iso(rs->last_modified, iso, sizeof(iso));
+	params[5] = rs->sha256;
+	params[6] = size;
+	PQclear(edu_pg_exec(conn, sql, 7, params));
+	PQfinish(conn);
+}
+
+int main(int argc, char *argv[])
+{
+	static const struct option longopts[] = {{"dry-run", no_argument, NULL, 'n'},
+	                                         {"help", no_argument, NULL, 'h'},
+	                                         {"version", no_argument, NULL, 'V'},
+	                                         {NULL, 0, NULL, 0}};
+	const char *config = NULL, *conninfo = NULL, *output = NULL, *what, *fmt = NULL;
+	struct edu_source src;
+	struct edu_http rq;
+	struct edu_http_res rs;
+	struct edu_out out;
+	int c, dry = 0, verbose = 0, fd = STDOUT_FILENO, rc, is_source;
+	long year = 0;
+	time_t now = time(NULL);
+	struct tm tm;
+
+	edu_setprog(argv[0]);
+	memset(&rq, 0, sizeof(rq));
+	memset(&src, 0, sizeof(src));
+	rq.timeout = 30;
+	rq.retries = 3;
+	rq.progress = EDU_PROGRESS_AUTO;
+	while ((c = getopt_long(argc, argv, "c:d:hkno:pqr:T:t:Vvy:", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			config = optarg;
+			break;
+		case 'd':
+			conninfo = optarg;
+			break;
+		case 'h':
+			edu_usage(SYNOPSIS, 1);
+		case 'k':
+			rq.insecure = 1;
+			break;
+		case 'n':
+			dry = 1;
+			break;
+		case 'o':
+			output = optarg;
+			break;
+		case 'p':
+			rq.progress = EDU_PROGRESS_FORCE;
+			break;
+		case 'q':
+			rq.progress = EDU_PROGRESS_OFF;
+			break;
+		case 'r':
+			rq.retries = (int)edu_strtonum(optarg, 0, 20, "retries");
+			break;
+		case 'T':
+			rq.timeout = (long)edu_strtonum(optarg, 1, 86400, "timeout");
+			break;
+		case 't':
+			fmt = optarg;
+			if (edu_format_parse(fmt) < 0)
+				edu_die(EDU_EX_USAGE,
+				        "format '%s': not one of csv, json, gzip, zip, any", fmt);
+			break;
+		case 'V':
+			edu_version();
+		case 'v':
+			verbose = 1;
+			break;
+		case 'y':
+			year = (long)edu_strtonum(optarg, 1900, 9999, "year");
+			break;
+		default:
+			edu_usage(SYNOPSIS, 0);
+		}
+	}
+	if (argc - optind != 1)
+		edu_usage(SYNOPSIS, 0);
+	what = argv[optind];
+	rq.verbose = verbose;
+	signal(SIGPIPE, SIG_IGN); /* a reader that went away is an EPIPE, handled by edu_out */
+
+	is_source = strstr(what, "://") == NULL;
+	if (year == 0) /* the last complete year: what DVF publishes whole */
+		year = localtime_r(&now, &tm) ? tm.tm_year + 1900 - 1 : 2025;
+	if (is_source) {
+		char err[1024];
+
+		edu_source_load(&src, edu_sources_path(config), what);
+		edu_source_year(&src, (int)year);
+		rq.format = src.format;
+		if (*src.resolve_api &&
+		    (rc = edu_source_resolve(&src, &rq, err, sizeof(err))) != EDU_EX_OK)
+			edu_die(rc, "%s: %s", what, err);
+		rq.url = src.url;
+	} else {
+		rq.url = what;
+	}
+	if (fmt)
+		rq.format = edu_format_parse(fmt);
+	if (dry) {
+		printf("%s\n", rq.url);
+		edu_close_stdout();
+		return EDU_EX_OK;
+	}
+
+	if (output) {
+		atexit(remove_tmp);
+		signal(SIGINT, on_signal);
+		signal(SIGTERM, on_signal);
+		signal(SIGHUP, on_signal);
+		fd = open_tmp(output);
+	}
+	edu_out_init(&out, fd, output ? tmp_path : "stdout");
+	rq.sink = sink;
+	rq.restart = output ? restart : NULL;
+	rq.ctx = &out;
+	rc = edu_http_get(&rq, &rs);
+	if (rc == EDU_EX_OK && rs.status == 304) {
+		/* No condition was sent: a 304 has no body, and an empty file is no file. */
+		rc = EDU_EX_UNAVAILABLE;
+		snprintf(rs.error, sizeof(rs.error), "HTTP 304 to an unconditional request");
+	}
+	if (rc != EDU_EX_OK) {
+		if (!output && rs.emitted) {
+			/* Too late to take the bytes back: tell the reader they are not a whole
+			 * file. */
+			edu_out_flush(&out);
+			edu_out_write(&out, EDU_ABORT_MARK, EDU_ABORT_MARK_LEN);
+			edu_out_flush(&out);
+			if (rc != EDU_EX_TEMPFAIL && rc != EDU_EX_UNAVAILABLE)
+				rc = EDU_EX_TEMPFAIL;
+		}
+		edu_die(rc, "%s: %s", is_source ? what : rq.url, rs.error);
+	}
+	edu_out_flush(&out);
+	edu_out_free(&out);
+	if (is_source && edu_db_configured(conninfo))
+		record_pending(conninfo, &src, &rs);
+	if (output)
+		commit_file(output, fd);
+	else
+		edu_close_stdout();
+	if (verbose)
+		edu_warn("%s: %s %ld, %llu bytes, sha256 %s, %d attempt%s",
+		         is_source ? what : rq.url, rs.status ? "HTTP" : "file, status", rs.status,
+		         rs.size, rs.sha256, rs.attempts, rs.attempts == 1 ? "" : "s");
+	edu_source_free(&src);
+	return EDU_EX_OK;
+}

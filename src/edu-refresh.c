@@ -1,0 +1,176 @@
+/* eduinfo-pipeline, Licence Ouverte 2.0 / MIT: see README.md. */
+/*
+ * edu-refresh: refreshes materialized views, the named ones or (-t) every one that depends on a
+ * table, found in the catalog through plain views and other materialized views, in dependency
+ * order. Each refresh is its own transaction, CONCURRENTLY when the view is populated and has
+ * a unique index, so readers keep the previous contents until it commits. It stops at the
+ * first failure: the views after it may depend on the one that failed.
+ */
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libpq-fe.h>
+
+#include "edu.h"
+
+#define SYNOPSIS                                                                                   \
+	"edu-refresh [-hnVv] [-d conninfo] [-l seconds] view ...\n"                                \
+	"       edu-refresh [-hnVv] [-d conninfo] [-l seconds] -t table"
+
+/* A view can be refreshed CONCURRENTLY only with a plain unique index over all its rows. */
+#define COLS                                                                                       \
+	"n.nspname, c.relname, c.relkind, c.relispopulated AND EXISTS (SELECT 1 FROM pg_index i "  \
+	"WHERE i.indrelid = c.oid AND i.indisunique AND i.indisvalid AND i.indpred IS NULL "       \
+	"AND i.indexprs IS NULL)"
+
+/* Longest path from the table first: a valid order for a DAG, since a view is always at
+ * least one step further than everything it reads. Each step goes through a rewrite rule. */
+#define DEPENDENTS                                                                                 \
+	"WITH RECURSIVE dep (oid, depth) AS ( "                                                    \
+	"  SELECT $1::regclass::oid, 0 "                                                           \
+	"  UNION ALL "                                                                             \
+	"  SELECT r.ev_class, dep.depth + 1 FROM dep "                                             \
+	"  JOIN pg_depend d ON d.refclassid = 'pg_class'::regclass AND d.refobjid = dep.oid "      \
+	"   AND d.classid = 'pg_rewrite'::regclass "                                               \
+	"  JOIN pg_rewrite r ON r.oid = d.objid AND r.ev_class <> dep.oid "                        \
+	"  WHERE dep.depth < 64) "                                                                 \
+	"SELECT " COLS " FROM (SELECT oid, max(depth) AS depth FROM dep WHERE depth > 0 "          \
+	"  GROUP BY oid) x JOIN pg_class c ON c.oid = x.oid "                                      \
+	"JOIN pg_namespace n ON n.oid = c.relnamespace "                                           \
+	"WHERE c.relkind = 'm' ORDER BY x.depth, n.nspname, c.relname"
+
+static struct {
+	const char *conninfo, *table;
+	int dry, verbose;
+	long long lock_timeout;
+} opt = {.lock_timeout = 30};
+
+static void refresh(PGconn *conn, const char *nsp, const char *rel, int concurrently)
+{
+	struct timespec t0;
+	char *qn = edu_pg_ident(conn, nsp), *qr = edu_pg_ident(conn, rel);
+	struct edu_str sql = {0}, what = {0};
+	const char *shown = strcmp(nsp, "public") == 0 ? rel : NULL;
+	PGresult *res;
+
+	if (shown == NULL) {
+		edu_str_add(&what, "%s.%s", nsp, rel);
+		shown = what.p;
+	}
+	edu_str_add(&sql, "REFRESH MATERIALIZED VIEW %s%s.%s", concurrently ? "CONCURRENTLY " : "",
+	            qn, qr);
+	if (opt.verbose)
+		edu_warn("%s", sql.p);
+	if (opt.dry) {
+		printf("view=%s mode=%s dry_run=1\n", shown,
+		       concurrently ? "concurrently" : "plain");
+	} else {
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		res = PQexec(conn, sql.p);
+		if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+			edu_warn("%s: refresh failed, previous contents kept: %s", shown,
+			         edu_pg_error(conn, res));
+			exit(edu_pg_exitcode(conn, res));
+		}
+		PQclear(res);
+		printf("view=%s mode=%s seconds=%.2f\n", shown,
+		       concurrently ? "concurrently" : "plain", edu_elapsed(&t0));
+	}
+	/* Each line reaches a reader (a log, edu-notify) as soon as its view is done. */
+	if (fflush(stdout) == EOF)
+		edu_die(EDU_EX_IOERR, "stdout: write error:");
+	free(qn);
+	free(qr);
+	edu_str_free(&sql);
+	edu_str_free(&what);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {{"dry-run", no_argument, NULL, 'n'},
+	                                         {"help", no_argument, NULL, 'h'},
+	                                         {"version", no_argument, NULL, 'V'},
+	                                         {NULL, 0, NULL, 0}};
+	PGconn *conn;
+	PGresult *res;
+	char sql[64];
+	int c;
+
+	edu_setprog(argv[0]);
+	while ((c = getopt_long(argc, argv, "d:hl:nt:Vv", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'd':
+			opt.conninfo = optarg;
+			break;
+		case 'h':
+			edu_usage(SYNOPSIS, 1);
+		case 'l':
+			opt.lock_timeout = edu_strtonum(optarg, 0, 86400, "-l");
+			break;
+		case 'n':
+			opt.dry = 1;
+			break;
+		case 't':
+			opt.table = optarg;
+			break;
+		case 'V':
+			edu_version();
+		case 'v':
+			opt.verbose = 1;
+			break;
+		default:
+			edu_usage(SYNOPSIS, 0);
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if ((opt.table != NULL) == (argc > 0))
+		edu_usage(SYNOPSIS, 0);
+
+	conn = edu_pg_connect(opt.conninfo);
+	/* A plain refresh queues an exclusive lock that blocks the app's readers: bound it. */
+	snprintf(sql, sizeof(sql), "SET lock_timeout = '%llds'", opt.lock_timeout);
+	edu_pg_cmd(conn, sql);
+
+	if (opt.table) {
+		const char *p[1] = {opt.table};
+
+		res = edu_pg_exec(conn, "SELECT to_regclass($1) IS NULL", 1, p);
+		if (*PQgetvalue(res, 0, 0) == 't')
+			edu_die(EDU_EX_CONFIG, "table %s: no such table or view", opt.table);
+		PQclear(res);
+		res = edu_pg_exec(conn, DEPENDENTS, 1, p);
+		if (opt.verbose)
+			edu_warn("%s: %d materialized views depend on it", opt.table,
+			         PQntuples(res));
+		for (int i = 0; i < PQntuples(res); i++)
+			refresh(conn, PQgetvalue(res, i, 0), PQgetvalue(res, i, 1),
+			        *PQgetvalue(res, i, 3) == 't');
+		PQclear(res);
+	} else {
+		/* Check every name first, so that a typo refreshes nothing. */
+		PGresult **views = edu_malloc((size_t)argc * sizeof(*views));
+
+		for (int i = 0; i < argc; i++) {
+			const char *p[1] = {argv[i]};
+
+			views[i] =
+			    edu_pg_exec(conn,
+			                "SELECT " COLS " FROM pg_class c JOIN pg_namespace n "
+			                "ON n.oid = c.relnamespace WHERE c.oid = to_regclass($1)",
+			                1, p);
+			if (PQntuples(views[i]) != 1 || *PQgetvalue(views[i], 0, 2) != 'm')
+				edu_die(EDU_EX_CONFIG, "%s: no such materialized view", argv[i]);
+		}
+		for (int i = 0; i < argc; i++) {
+			refresh(conn, PQgetvalue(views[i], 0, 0), PQgetvalue(views[i], 0, 1),
+			        *PQgetvalue(views[i], 0, 3) == 't');
+			PQclear(views[i]);
+		}
+		free(views);
+	}
+	PQfinish(conn);
+	edu_close_stdout();
+	return EDU_EX_OK;
+}

@@ -1,0 +1,218 @@
+#!/usr/bin/python3
+# eduinfo-pipeline, Licence Ouverte 2.0 / MIT: see README.md.
+"""A loopback HTTP server for the tests and `make demo`, standard library only.
+
+Static mode (--root DIR) serves files with a strong ETag, Last-Modified, Content-Length and 304
+answers to If-None-Match / If-Modified-Since, like a well-behaved origin. Scripted mode
+(--script FILE, a JSON object path -> list of responses) plays the misbehaving servers the tests
+need: status sequences, ignored conditions, 429 + Retry-After, slow or cut bodies, redirects,
+HTML error pages with status 200, gzip. Every request is logged as one JSON line (method, path,
+headers) to --log so a test can assert what the client sent. It never listens beyond 127.0.0.1.
+
+Usage: httpd.py [--root DIR] [--script FILE] [--log FILE] [--port N] [--port-file FILE]
+The chosen port is printed on stdout and written to --port-file (atomically) once listening.
+
+A scripted response is an object; every key is optional:
+  status        HTTP status (200)
+  body          text body; "@BASE@" is replaced by http://127.0.0.1:PORT
+  body_file     file (relative to the script's directory) to send instead of body, with
+                "@BASE@" replaced too
+  headers       extra headers {name: value}
+  etag, last_modified   validators to send; last_modified "@NOW@" is the time of the request
+  conditional   true: answer 304 when If-None-Match / If-Modified-Since match the validators
+  gzip          true: send the body gzip-encoded with Content-Encoding: gzip
+  delay         seconds to sleep before answering (a slow server)
+  cut           send only this many body bytes, then close (Content-Length stays the full size)
+  location      Location header (use with a 3xx status)
+The list is played in order, one entry per request to that path; the last entry repeats. The
+script file is re-read when it changes, which also restarts every sequence.
+"""
+import argparse
+import email.utils
+import gzip
+import hashlib
+import http.server
+import json
+import os
+import sys
+import threading
+import time
+
+LOCK = threading.Lock()
+STATE = {"mtime": None, "script": {}, "counts": {}}
+TYPES = {".csv": "text/csv; charset=utf-8", ".json": "application/json", ".gz": "application/gzip",
+         ".zip": "application/zip", ".txt": "text/plain; charset=utf-8", ".html": "text/html",
+         ".tsv": "text/tab-separated-values"}
+
+
+def load_script(path):
+    """Returns the script and the response index for this request, re-reading a changed file."""
+    st = os.stat(path)
+    key = (st.st_mtime_ns, st.st_size)
+    if STATE["mtime"] != key:
+        with open(path, encoding="utf-8") as f:
+            STATE["script"] = json.load(f)
+        STATE["mtime"] = key
+        STATE["counts"] = {}
+    return STATE["script"]
+
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "edu-test-httpd"
+
+    def log_message(self, fmt, *args):  # the JSON log replaces the default stderr chatter
+        pass
+
+    def log_request_json(self):
+        if not self.server.log:
+            return
+        line = json.dumps({"method": self.command, "path": self.path,
+                           "headers": {k.lower(): v for k, v in self.headers.items()},
+                           "time": time.time()})
+        with LOCK, open(self.server.log, "a", encoding="utf-8") as f:
+            f.write(line + "\n")
+
+    def do_HEAD(self):
+        self.handle_any(head=True)
+
+    def do_GET(self):
+        self.handle_any(head=False)
+
+    def handle_any(self, head):
+        self.log_request_json()
+        path = self.path.split("?", 1)[0] if self.server.script_ignores_query else self.path
+        resp = None
+        if self.server.script:
+            with LOCK:
+                script = load_script(self.server.script)
+                seq = script.get(self.path) or script.get(path)
+                if seq is not None:
+                    if isinstance(seq, dict):
+                        seq = [seq]
+                    n = STATE["counts"].get(self.path, 0)
+                    STATE["counts"][self.path] = n + 1
+                    resp = seq[min(n, len(seq) - 1)]
+        if resp is not None:
+            self.scripted(resp, head)
+        elif self.server.root:
+            self.static(path, head)
+        else:
+            self.send_body(404, {"Content-Type": "text/plain"}, b"no such path\n", head)
+
+    def base(self):
+        return "http://127.0.0.1:%d" % self.server.server_address[1]
+
+    def send_body(self, status, headers, body, head, cut=None):
+        self.send_response(status)
+        for k, v in headers.items():
+            self.send_header(k, v)
+        if status != 304:
+            self.send_header("Content-Length", str(len(body)))
+        if cut is not None:
+            self.send_header("Connection", "close")
+        self.end_headers()
+        if head or status == 304:
+            return
+        if cut is not None:
+            self.wfile.write(body[:cut])
+            self.wfile.flush()
+            self.close_connection = True
+            return
+        self.wfile.write(body)
+
+    def scripted(self, r, head):
+        if r.get("delay"):
+            time.sleep(float(r["delay"]))
+        status = int(r.get("status", 200))
+        headers = dict(r.get("headers", {}))
+        if "body_file" in r:
+            with open(os.path.join(os.path.dirname(self.server.script), r["body_file"]), "rb") as f:
+                body = f.read().replace(b"@BASE@", self.base().encode())
+        else:
+            body = r.get("body", "").replace("@BASE@", self.base()).encode("utf-8")
+        if "location" in r:
+            headers["Location"] = r["location"].replace("@BASE@", self.base())
+        if "etag" in r:
+            headers["ETag"] = r["etag"]
+        lm = r.get("last_modified")
+        if lm == "@NOW@":  # a server that lies: the content is "new" at every request
+            lm = email.utils.formatdate(time.time(), usegmt=True)
+        if lm is not None:
+            headers["Last-Modified"] = lm
+        if r.get("conditional") and self.not_modified(r.get("etag"), lm):
+            status = 304
+        if r.get("gzip"):
+            body = gzip.compress(body, mtime=0)
+            headers["Content-Encoding"] = "gzip"
+        headers.setdefault("Content-Type", "text/plain; charset=utf-8")
+        self.send_body(status, headers, body, head, r.get("cut"))
+
+    def not_modified(self, etag, last_modified):
+        inm = self.headers.get("If-None-Match")
+        if inm is not None:
+            return etag is not None and etag in [t.strip() for t in inm.split(",")] or inm == "*"
+        ims = self.headers.get("If-Modified-Since")
+        if ims is not None and last_modified is not None:
+            try:
+                return (email.utils.parsedate_to_datetime(last_modified)
+                        <= email.utils.parsedate_to_datetime(ims))
+            except (TypeError, ValueError):
+                return False
+        return False
+
+    def static(self, path, head):
+        root = os.path.realpath(self.server.root)
+        full = os.path.realpath(os.path.join(root, path.lstrip("/")))
+        if not (full == root or full.startswith(root + os.sep)) or not os.path.isfile(full):
+            self.send_body(404, {"Content-Type": "text/plain"}, b"not found\n", head)
+            return
+        st = os.stat(full)
+        etag = '"%s"' % hashlib.sha1(("%d-%d" % (st.st_size, st.st_mtime_ns)).encode()).hexdigest()[:16]
+        lm = email.utils.formatdate(int(st.st_mtime), usegmt=True)
+        headers = {"ETag": etag, "Last-Modified": lm,
+                   "Content-Type": TYPES.get(os.path.splitext(full)[1], "application/octet-stream")}
+        if self.not_modified(etag, lm):
+            self.send_body(304, headers, b"", head)
+            return
+        with open(full, "rb") as f:
+            body = f.read()
+        self.send_body(200, headers, body, head)
+
+
+class Server(http.server.ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+
+def main():
+    ap = argparse.ArgumentParser(description="loopback HTTP server for eduinfo-pipeline tests")
+    ap.add_argument("--root", help="serve the files of this directory")
+    ap.add_argument("--script", help="JSON script of responses per path")
+    ap.add_argument("--log", help="append one JSON line per request to this file")
+    ap.add_argument("--port", type=int, default=0, help="port (0 = any free port)")
+    ap.add_argument("--port-file", help="write the chosen port to this file")
+    ap.add_argument("--match-query", action="store_true",
+                    help="script paths include the query string exactly")
+    a = ap.parse_args()
+    srv = Server(("127.0.0.1", a.port), Handler)
+    srv.root = a.root
+    srv.script = os.path.abspath(a.script) if a.script else None
+    srv.log = a.log
+    srv.script_ignores_query = not a.match_query
+    port = srv.server_address[1]
+    if a.port_file:
+        tmp = a.port_file + ".tmp"
+        with open(tmp, "w") as f:
+            f.write("%d\n" % port)
+        os.rename(tmp, a.port_file)
+    print(port, flush=True)
+    try:
+        srv.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

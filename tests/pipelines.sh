@@ -1,0 +1,63 @@
+#!/bin/bash
+# Helpers for the pipeline tests tests/t/05*.t, sourced after tests/lib.sh: a migrated database,
+# a sources config whose URLs are file:// paths to the fixtures (no network), the publisher's
+# packing (gzip, zip) of a fixture, and the numbers of edu-pgcopy's summary line.
+# shellcheck disable=SC2034 # variables are used by the sourcing scripts
+PIPE=$EDU_ROOT/pipelines
+
+# pl_db NAME: a fresh database with the project's schema, made the current PGDATABASE.
+pl_db() {
+	newdb "$1" || return 1
+	sh "$EDU_ROOT/sql/migrate.sh" >/dev/null
+}
+
+# pl_source ID FILE: point source ID of $EDU_SOURCES (created from config/sources.json) at FILE.
+EDU_SOURCES=$T/sources.json
+export EDU_SOURCES
+cp "$EDU_ROOT/config/sources.json" "$EDU_SOURCES"
+pl_source() {
+	jq --arg id "$1" --arg u "file://$2" \
+		'.sources |= map(if .id == $id then .url = $u | del(.resolve) else . end)' \
+		"$EDU_SOURCES" >"$EDU_SOURCES.tmp" && mv "$EDU_SOURCES.tmp" "$EDU_SOURCES"
+}
+
+# pl_gzip FILE OUT, pl_zip FILE OUT MEMBER: packed as geo-dvf and DGFiP publish, reproducibly.
+pl_gzip() { gzip -9nc "$1" >"$2"; }
+pl_zip() {
+	/usr/bin/python3 -c '
+import sys, zipfile
+with zipfile.ZipFile(sys.argv[2], "w", zipfile.ZIP_DEFLATED) as z:
+    z.writestr(zipfile.ZipInfo(sys.argv[3], (2021, 5, 17, 0, 0, 0)), open(sys.argv[1], "rb").read(),
+               zipfile.ZIP_DEFLATED)' "$1" "$2" "$3"
+}
+
+# pl_run SOURCE [ARG...]: runs pipelines/SOURCE.sh (as run does).
+pl_run() {
+	local src=$1
+	shift
+	run bash "$PIPE/$src.sh" "$@"
+}
+
+# pl_count FIELD: a number of the summary line in $OUT (inserted, updated, deleted, unchanged).
+pl_count() { sed -n "s/^table=.* $1=\([0-9]*\) .*/\1/p" "$OUT"; }
+# pl_summary: "inserted/updated/deleted/unchanged" from the summary line in $OUT.
+pl_summary() { echo "$(pl_count inserted)/$(pl_count updated)/$(pl_count deleted)/$(pl_count unchanged)"; }
+
+# pl_outside_france TABLE: rows whose point is neither in metropolitan France (Corsica included)
+# nor in an overseas département's box. NULL points are not counted.
+pl_outside_france() {
+	sql "select count(*) from $1 where geom is not null and not (
+		(st_x(geom) between -5.3 and 9.7 and st_y(geom) between 41.2 and 51.2)
+		or (st_x(geom) between -61.9 and -60.7 and st_y(geom) between 14.3 and 16.6)
+		or (st_x(geom) between -54.7 and -51.5 and st_y(geom) between 2.0 and 5.9)
+		or (st_x(geom) between 55.1 and 55.9 and st_y(geom) between -21.5 and -20.8)
+		or (st_x(geom) between 44.9 and 45.4 and st_y(geom) between -13.1 and -12.5))"
+}
+
+# pl_rename_header FILE OLD NEW OUT: a copy of FILE whose header names OLD column NEW (drift).
+pl_rename_header() {
+	{
+		head -n 1 "$1" | sed "s/$2/$3/"
+		tail -n +2 "$1"
+	} >"$4"
+}

@@ -1,0 +1,83 @@
+#!/bin/bash
+# The schema in sql/: the migration runner applies every file once and a second run changes
+# nothing; an app database whose migration 004 already made monitoring.data_sources keeps its
+# rows and gains the columns; a migration edited after it ran is refused; the read-only role
+# cannot write; the materialized views can refresh CONCURRENTLY.
+. "${EDU_ROOT:-.}/tests/lib.sh"
+
+newdb t0300 || exit 1
+# The app's own migration 004, with a row, before ours.
+sql "create schema monitoring; create table monitoring.data_sources (id text primary key,
+	name text not null, last_checked timestamptz, last_imported timestamptz,
+	last_known_modified timestamptz); insert into monitoring.data_sources values ('onisep', 'ONISEP')" >/dev/null
+
+run sh "$EDU_ROOT/sql/migrate.sh"
+is_status 0 "first migration"
+is "$(cat "$OUT")" "$(for f in "$EDU_ROOT"/sql/[0-9]*.sql; do echo "applied $(basename "$f" .sql)"; done)" \
+	"every sql/NNN-*.sql applied, in order"
+empty_err "no notices on stderr"
+is "$(sql "select string_agg(version, ' ' order by version) from monitoring.schema_migrations")" \
+	"$(for f in "$EDU_ROOT"/sql/[0-9]*.sql; do basename "$f" .sql; done | tr '\n' ' ' | sed 's/ $//')" \
+	"versions recorded"
+is "$(sql "select name from monitoring.data_sources where id = 'onisep'")" ONISEP "the app's row is kept"
+is "$(sql "select count(*) from information_schema.columns where table_schema = 'monitoring'
+	and table_name = 'data_sources' and column_name in ('known_etag', 'pending_sha256', 'rows_imported',
+	'last_duration_seconds', 'last_status', 'last_error', 'url', 'known_url', 'pending_at')")" 9 \
+	"missing columns added to the app's table"
+
+pg_dump -s t0300 | grep -Ev '^--|^.(un)?restrict ' >"$T/schema1"
+sql "select version || sha256 || applied_at from monitoring.schema_migrations order by 1" >"$T/mig1"
+run sh "$EDU_ROOT/sql/migrate.sh"
+is_status 0 "second migration"
+empty_out "second run applies nothing"
+empty_err "second run is silent"
+pg_dump -s t0300 | grep -Ev '^--|^.(un)?restrict ' >"$T/schema2"
+same_file "$T/schema2" "$T/schema1" "second run leaves the schema identical"
+sql "select version || sha256 || applied_at from monitoring.schema_migrations order by 1" >"$T/mig2"
+same_file "$T/mig2" "$T/mig1" "second run records nothing"
+
+# A fresh database, through DATABASE_URL (and a wrong PGDATABASE that must not be used).
+createdb -T edu_template t0300b
+run env DATABASE_URL="postgresql:///t0300b?host=$PGHOST" PGDATABASE=nope sh "$EDU_ROOT/sql/migrate.sh"
+is_status 0 "migration through DATABASE_URL"
+is "$(PGDATABASE=t0300b sql "select count(*) from monitoring.schema_migrations")" \
+	"$(printf '%s\n' "$EDU_ROOT"/sql/[0-9]*.sql | wc -l)" "all versions in the fresh database"
+
+mkdir "$T/sql"
+cp "$EDU_ROOT"/sql/* "$T/sql/"
+echo "-- edited" >>"$T/sql/002-tables.sql"
+run sh "$T/sql/migrate.sh"
+is_status 78 "an applied migration that changed is refused"
+like_err "sql/002-tables.sql changed after it was applied" "says which file"
+
+for t in communes onisep_etablissements annuaire_etablissements lycees_indicateurs colleges_indicateurs \
+	dvf_mutations aggregated_data_lycees_2024 metrics_colleges_2024 mv_lycees_with_metrics \
+	mv_colleges_with_metrics; do
+	is "$(sql "select to_regclass('$t') is not null")" t "$t exists"
+done
+is "$(sql "select count(*) from pg_indexes where indexname in ('mv_lycees_with_metrics_key', 'mv_colleges_with_metrics_key') and indexdef like 'CREATE UNIQUE%'")" \
+	2 "both materialized views have a unique index"
+
+# Year-generic tables behind the app's names.
+sql "insert into lycees_indicateurs (uai, annee, taux_reu_total) values ('0350001A', 2023, 90), ('0350001A', 2024, 95);
+	insert into colleges_indicateurs (uai, session) values ('0350002B', 2024), ('0350002B', 2025);
+	insert into annuaire_etablissements (uai, nom, code_commune, longitude, latitude) values ('0350001A', 'Lycée X', '35238', -1.68, 48.11)" >/dev/null
+is "$(sql "select annee || ':' || taux_reu_total from aggregated_data_lycees_2024")" "2024:95" \
+	"aggregated_data_lycees_2024 shows 2024 only"
+is "$(sql "select string_agg(session::text, ',') from metrics_colleges_2024")" 2024 "metrics_colleges_2024 shows 2024 only"
+
+# Roles: the app reads, never writes; the pipeline writes and refreshes.
+is "$(sql "select rolcanlogin from pg_roles where rolname = 'edu_app'")" f "edu_app is NOLOGIN"
+run psql -X -q -v ON_ERROR_STOP=1 -c "set role edu_app; select count(*) from mv_lycees_with_metrics, communes, monitoring.data_sources"
+is_status 0 "edu_app reads the tables and views"
+for stmt in "insert into communes (code_insee) values ('99999')" "delete from onisep_etablissements" \
+	"update monitoring.data_sources set name = 'x'" "refresh materialized view mv_lycees_with_metrics"; do
+	run psql -X -q -v ON_ERROR_STOP=1 -c "set role edu_app; $stmt"
+	is_status 1 "edu_app cannot: $stmt"
+	like_err "permission denied|must be owner" "refused by a privilege check: $stmt"
+done
+run psql -X -q -v ON_ERROR_STOP=1 -c "set role edu_pipeline; insert into communes (code_insee) values ('99999');
+	refresh materialized view concurrently mv_lycees_with_metrics; refresh materialized view mv_colleges_with_metrics"
+is_status 0 "edu_pipeline writes and refreshes"
+is "$(sql "select nom_etablissement || ' ' || round(st_x(geom)::numeric, 2) from mv_lycees_with_metrics where annee = 2024")" \
+	"Lycée X -1.68" "mv_lycees_with_metrics joins the directory and its geometry"

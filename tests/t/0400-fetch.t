@@ -1,0 +1,248 @@
+#!/bin/bash
+# edu-fetch against a real HTTP server on loopback (tests/httpd.py) that misbehaves like the
+# real sources: every case checks the exit status, the message, the output or file, the requests
+# the server received (count and headers) and the pending values in monitoring.data_sources.
+. "${EDU_ROOT:-.}/tests/lib.sh"
+. "$EDU_ROOT/tests/httpd.sh"
+
+IVAC=$FIX/ivac-colleges/fr-en-indicateurs-valeur-ajoutee-colleges_ods-export_first500.csv
+mkdir -p "$T/www" "$T/out"
+cp "$IVAC" "$T/www/ivac.csv"
+cp "$FIX/http/script.json" "$FIX/http/dataset-dvf.json" "$T/"
+cp "$FIX/insee-communes/geo-api-communes_fields-code-nom-centre_first500.json" "$T/www/communes.json"
+gzip -9nc "$FIX/dvf/geo-dvf_full-csv_2025_dept01_first70rows_TRANSCRIBED.csv" >"$T/www/full.csv.gz"
+(cd "$T/www" && cp "$FIX/dvf/valeursfoncieres-2020_excerpt-172rows.txt" valeursfoncieres-2024.txt &&
+	/usr/bin/python3 -m zipfile -c vf2024.zip valeursfoncieres-2024.txt)
+httpd_start "$T/script.json" "$T/www"
+sed "s|@BASE@|$BASE|g; s|@T@|$T|g" "$FIX/http/sources.json" >"$T/sources.json"
+EDU_SOURCES=$T/sources.json
+export EDU_SOURCES
+newdb edu_t0400 || exit 1
+sh "$EDU_ROOT/sql/migrate.sh" >/dev/null || { echo "Bail out! sql/migrate.sh failed"; exit 1; }
+
+sha() { sha256sum "$1" | cut -d' ' -f1; }
+size() { wc -c <"$1" | tr -d ' '; }
+pending() { # pending ID: what edu-fetch recorded
+	sql "select concat_ws('|', pending_url, pending_size, pending_sha256, pending_etag,
+		to_char(pending_last_modified at time zone 'UTC', 'YYYY-MM-DD HH24:MI:SS'),
+		pending_at is not null, coalesce(known_sha256, 'no-known'))
+	     from monitoring.data_sources where id = '$1'"
+}
+UA='^eduinfo-pipeline/0\.1\.0 \(edu-fetch\)$'
+
+# ---- a good CSV, to a file ----
+run edu-fetch -o "$T/out/ivac.csv" t_csv
+is_status 0 "t_csv: a plain 200 is downloaded"
+empty_err "t_csv: silent on success"
+same_file "$T/out/ivac.csv" "$IVAC" "t_csv: the file is the body"
+is "$(find "$T/out" -name '.*' | wc -l | tr -d ' ')" 0 "t_csv: no temporary file left"
+is "$(requests /ivac.csv)" 1 "t_csv: one request"
+[[ $(req_header /ivac.csv user-agent) =~ $UA ]]
+ok $? "t_csv: User-Agent names the project and version"
+like_h=$(req_header /ivac.csv accept-encoding)
+[[ $like_h == *gzip* ]]
+ok $? "t_csv: Accept-Encoding offers gzip ($like_h)"
+is "$(req_header /ivac.csv if-none-match)$(req_header /ivac.csv if-modified-since)" "" \
+	"t_csv: a download sends no condition"
+etag=$(curl -sI "$BASE/ivac.csv" | tr -d '\r' | sed -n 's/^ETag: //p')
+lm=$(date -u -r "$T/www/ivac.csv" '+%Y-%m-%d %H:%M:%S')
+is "$(pending t_csv)" "$BASE/ivac.csv|$(size "$IVAC")|$(sha "$IVAC")|$etag|$lm|t|no-known" \
+	"t_csv: url, size, sha256, ETag, Last-Modified recorded as pending, known untouched"
+log_clear
+
+# ---- -v summary, stdout, file mode ----
+run edu-fetch -v t_csv
+is_status 0 "t_csv -v to stdout"
+same_file "$OUT" "$IVAC" "t_csv: stdout is the body"
+like_err "^edu-fetch: t_csv: HTTP 200, $(size "$IVAC") bytes, sha256 $(sha "$IVAC"), 1 attempt$" \
+	"t_csv -v: one summary line with status, size and sha256"
+log_clear
+
+# ---- 404: permanent, no retry ----
+echo "previous good file" >"$T/out/keep.csv"
+run edu-fetch -o "$T/out/keep.csv" t_missing
+is_status 69 "t_missing: 404 is a permanent failure"
+like_err '^edu-fetch: t_missing: HTTP 404 Not Found$' "t_missing: the message names source and status"
+is "$(requests /missing)" 1 "t_missing: a 4xx is never retried"
+is "$(cat "$T/out/keep.csv")" "previous good file" "t_missing: the previous file is kept"
+is "$(find "$T/out" -name '.*' | wc -l | tr -d ' ')" 0 "t_missing: no temporary file left"
+is "$(sql "select count(*) from monitoring.data_sources where id = 't_missing'")" 0 \
+	"t_missing: nothing recorded"
+log_clear
+
+# ---- 500 then 200: retried ----
+run edu-fetch -v -o "$T/out/flaky.csv" t_flaky
+is_status 0 "t_flaky: a 500 then a 200 succeeds"
+like_err 'HTTP 500 Internal Server Error; retrying in [0-9.]+s \(attempt 2 of 4\)' \
+	"t_flaky -v: says why and when it retries"
+is "$(requests /flaky)" 2 "t_flaky: two requests"
+same_file "$T/out/flaky.csv" "$IVAC" "t_flaky: the file is the second answer's body"
+is "$(pending t_flaky | cut -d'|' -f2,3)" "$(size "$IVAC")|$(sha "$IVAC")" \
+	"t_flaky: size and sha256 of the good body recorded"
+log_clear
+
+# ---- 429 with Retry-After: honoured ----
+run edu-fetch -o "$T/out/busy.csv" t_busy
+is_status 0 "t_busy: a 429 then a 200 succeeds"
+empty_err "t_busy: retries are silent without -v"
+is "$(requests /busy)" 2 "t_busy: two requests"
+gap=$(jq -rs '[.[] | select(.path == "/busy") | .time] | (.[1] - .[0]) >= 1' "$HTTPD_LOG")
+is "$gap" true "t_busy: the second request waited Retry-After: 1 second"
+log_clear
+run edu-fetch -o "$T/out/busy.csv" t_busy_long
+is_status 75 "t_busy_long: Retry-After 3600 is not waited for: temporary failure"
+like_err 'HTTP 429 Too Many Requests \(Retry-After 3600s is more than 120s: not waiting\)' \
+	"t_busy_long: says it did not wait"
+is "$(requests /busy-long)" 1 "t_busy_long: one request"
+log_clear
+
+# ---- a server too slow ----
+run edu-fetch -T 1 -r 1 -o "$T/out/slow.csv" t_slow
+is_status 75 "t_slow: a timeout is a temporary failure"
+like_err '^edu-fetch: t_slow: Operation (too slow|timed out)' "t_slow: the message says timeout"
+is "$(requests /slow)" 2 "t_slow: retried once (-r 1)"
+[ ! -e "$T/out/slow.csv" ]
+ok $? "t_slow: no file created"
+log_clear
+
+# ---- a connection cut mid-body ----
+cp "$T/out/keep.csv" "$T/out/cut.csv"
+run edu-fetch -r 1 -o "$T/out/cut.csv" t_cut
+is_status 75 "t_cut -o: a cut transfer is a temporary failure"
+like_err '^edu-fetch: t_cut: transfer closed with [0-9]+ bytes remaining to read$' \
+	"t_cut -o: the message says the body was cut"
+is "$(requests /cut)" 2 "t_cut -o: retried (a file can be rewritten)"
+is "$(cat "$T/out/cut.csv")" "previous good file" "t_cut -o: the previous file is kept"
+is "$(find "$T/out" -name '.*' | wc -l | tr -d ' ')" 0 "t_cut -o: no temporary file left"
+is "$(sql "select count(*) from monitoring.data_sources where id = 't_cut'")" 0 \
+	"t_cut -o: nothing recorded"
+log_clear
+run edu-fetch -r 2 t_cut
+is_status 75 "t_cut to a pipe: exit 75"
+is "$(requests /cut)" 1 "t_cut to a pipe: no retry once bytes were written"
+head -c 3000 "$IVAC" >"$T/cut.expect"
+printf '\0EDU-ABORT: upstream transfer failed\n' >>"$T/cut.expect"
+same_file "$OUT" "$T/cut.expect" "t_cut to a pipe: the bytes received, then the abort mark"
+log_clear
+if [ -x "$EDU_ROOT/bin/edu-csv2tsv" ]; then
+	run_sh "edu-fetch -r 0 t_cut | edu-csv2tsv"
+	is_status 79 "t_cut | edu-csv2tsv: the consumer fails (truncated input)"
+	like_err 'edu-csv2tsv: .*abort mark' "t_cut | edu-csv2tsv: the consumer names the abort mark"
+	is "$(tail -n 1 "$OUT")" "$(tail -n 1 "$OUT" | grep -v '^\\\.$')" \
+		"t_cut | edu-csv2tsv: no end-of-data line"
+fi
+log_clear
+
+# ---- redirects ----
+run edu-fetch -o "$T/out/redirect.csv" t_redirect
+is_status 0 "t_redirect: a chain of 302, 301, 307 is followed"
+same_file "$T/out/redirect.csv" "$IVAC" "t_redirect: the body of the last hop"
+is "$(requests /r1)$(requests /r2)$(requests /r3)$(requests /ivac.csv)" 1111 \
+	"t_redirect: each hop requested once"
+[[ $(req_header /ivac.csv user-agent) =~ $UA ]]
+ok $? "t_redirect: the last hop still gets the User-Agent"
+is "$(pending t_redirect | cut -d'|' -f1)" "$BASE/r1" "t_redirect: the source URL is recorded"
+log_clear
+run edu-fetch -o "$T/out/loop.csv" t_loop
+is_status 69 "t_loop: a redirect loop is a permanent failure"
+like_err '^edu-fetch: t_loop: Maximum \(10\) redirects followed$' "t_loop: the message says so"
+is "$(requests /loop)" 11 "t_loop: bounded: 1 + 10 redirects, no retry"
+[ ! -e "$T/out/loop.csv" ]
+ok $? "t_loop: no file"
+log_clear
+
+# ---- an HTML error page with status 200 ----
+run edu-fetch -o "$T/out/html.csv" t_html
+is_status 69 "t_html: an HTML page for a CSV source is refused"
+like_err '^edu-fetch: t_html: the server sent an HTML page \(Content-Type text/html\), not csv$' \
+	"t_html: the message says why"
+is "$(requests /html)" 1 "t_html: not retried"
+[ ! -e "$T/out/html.csv" ]
+ok $? "t_html: no file"
+run edu-fetch t_html
+is_status 69 "t_html to a pipe: refused"
+empty_out "t_html to a pipe: nothing written before the body was checked"
+run edu-fetch t_html_sniff
+is_status 69 "t_html_sniff: an HTML body sent as application/json is refused"
+like_err 'the body is an HTML or XML page, not json$' "t_html_sniff: found by sniffing"
+empty_out "t_html_sniff: nothing written"
+is "$(sql "select count(*) from monitoring.data_sources where id like 't_html%'")" 0 \
+	"t_html: nothing recorded"
+log_clear
+
+# ---- gzip transfer encoding ----
+run edu-fetch -o "$T/out/gz.csv" t_gz
+is_status 0 "t_gz: a gzip Content-Encoding is decoded"
+same_file "$T/out/gz.csv" "$IVAC" "t_gz: the file is the decoded body"
+[[ $(req_header /gz accept-encoding) == *gzip* ]]
+ok $? "t_gz: Accept-Encoding offered gzip"
+is "$(pending t_gz | cut -d'|' -f2,3)" "$(size "$IVAC")|$(sha "$IVAC")" \
+	"t_gz: size and sha256 of the decoded body"
+log_clear
+
+# ---- file:// ----
+run edu-fetch -o "$T/out/file.csv" t_file
+is_status 0 "t_file: a file:// URL"
+same_file "$T/out/file.csv" "$IVAC" "t_file: copied"
+is "$(pending t_file | cut -d'|' -f1-3)" "file://$T/www/ivac.csv|$(size "$IVAC")|$(sha "$IVAC")" \
+	"t_file: recorded"
+run edu-fetch "file://$T/www/nope.csv"
+is_status 66 "file:// of a missing file"
+like_err "^edu-fetch: file://$T/www/nope.csv: Couldn't open file" "file:// missing: message"
+
+# ---- a gzip file source, {year} ----
+run edu-fetch -n -y 2024 t_year
+is_status 0 "t_year -n: dry run"
+is "$(cat "$OUT")" "$BASE/geo-dvf/2024/full.csv.gz" "t_year -n: prints the URL with {year}"
+is "$(requests /geo-dvf/2024/full.csv.gz)" 0 "t_year -n: no request"
+run edu-fetch -y 2024 -o "$T/out/full.csv.gz" t_year
+is_status 0 "t_year: a gzip file"
+same_file "$T/out/full.csv.gz" "$T/www/full.csv.gz" "t_year: kept compressed"
+run edu-fetch -t json "$BASE/geo-dvf/2024/full.csv.gz"
+is_status 69 "-t json on gzip data is refused"
+like_err 'the body is not JSON, not json$|the body is not JSON' "-t json: the message"
+log_clear
+
+# ---- DVF raw: the URL comes from the data.gouv.fr dataset API ----
+run edu-fetch -n -y 2024 dvf_raw
+is_status 0 "dvf_raw -n: resolved"
+is "$(cat "$OUT")" \
+	"$BASE/resources/demandes-de-valeurs-foncieres/20251018-234857/valeursfoncieres-2024.txt.zip" \
+	"dvf_raw -n: the 2024 resource's URL"
+is "$(requests /api/1/datasets/dvf/)" 1 "dvf_raw -n: one request, to the API"
+run edu-fetch -y 2024 -o "$T/out/vf2024.zip" dvf_raw
+is_status 0 "dvf_raw: downloaded"
+same_file "$T/out/vf2024.zip" "$T/www/vf2024.zip" "dvf_raw: the zip"
+is "$(pending dvf_raw)" \
+	"$BASE/resources/demandes-de-valeurs-foncieres/20251018-234857/valeursfoncieres-2024.txt.zip|$(size "$T/www/vf2024.zip")|$(sha "$T/www/vf2024.zip")|\"vf2024\"|2025-10-18 23:48:57|t|no-known" \
+	"dvf_raw: the resolved URL and the API's last_modified recorded"
+run edu-fetch -y 2019 dvf_raw
+is_status 69 "dvf_raw: no resource for that year"
+like_err "^edu-fetch: dvf_raw: $BASE/api/1/datasets/dvf/: no resource named valeursfoncieres-2019.txt.zip$" \
+	"dvf_raw: the message names the missing resource"
+log_clear
+
+# ---- usage and config errors ----
+run edu-fetch nosuch
+is_status 66 "an unknown source"
+like_err "^edu-fetch: nosuch: unknown source \(not in $T/sources.json\)$" "unknown source: message"
+echo '{"sources": [' >"$T/bad.json"
+run edu-fetch -c "$T/bad.json" t_csv
+is_status 78 "-c: a broken config"
+like_err "^edu-fetch: $T/bad.json: not a valid sources file" "broken config: message"
+run edu-fetch -c "$T/none.json" t_csv
+is_status 78 "-c: a missing config"
+run edu-fetch -r x t_csv
+is_status 64 "-r: not a number"
+run edu-fetch -t xml t_csv
+is_status 64 "-t: an unknown format"
+run edu-fetch -k -o "$T/out/k.csv" t_csv
+is_status 0 "-k still downloads"
+like_err '^edu-fetch: WARNING: .*TLS certificate NOT verified' "-k warns loudly"
+
+# ---- the real config: every source resolves to an https URL ----
+for id in onisep ival ivac communes dvf annuaire; do
+	run edu-fetch -c "$EDU_ROOT/config/sources.json" -n -y 2024 "$id"
+	is_status 0 "config/sources.json: $id -n"
+	like_out '^https://' "config/sources.json: $id has an https URL"
+done

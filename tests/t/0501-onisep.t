@@ -1,0 +1,52 @@
+#!/bin/bash
+# pipelines/onisep.sh on the built Idéo-Structures fixture (ONISEP's BOM, ';' and quote-iff-space
+# conventions): row count, values checked against the file, points inside France, idempotency,
+# schema drift refused with the table unchanged.
+. "${EDU_ROOT:-.}/tests/lib.sh"
+. "$EDU_ROOT/tests/pipelines.sh"
+
+raw=$FIX/onisep/ideo-structures-secondaire_built.csv
+# field UAI LABEL: a value of the raw file, read by Python's csv module (quoted cells, BOM).
+field() {
+	/usr/bin/python3 -c '
+import csv, sys
+for r in csv.DictReader(open(sys.argv[1], encoding="utf-8-sig", newline=""), delimiter=";"):
+    if r["code UAI"] == sys.argv[2]:
+        print(r[sys.argv[3]])' "$raw" "$1" "$2"
+}
+pl_db t0501
+pl_source onisep "$raw"
+
+pl_run onisep
+is_status 0 "onisep loads the built Idéo export"
+is "$(pl_summary)" "63/0/0/0" "summary line: 63 rows inserted"
+is "$(sql 'select count(*) from onisep_etablissements')" "$(($(wc -l <"$raw") - 1))" \
+	"one row per data line"
+is "$(sql "select nom || '|' || telephone || '|' || adresse || '|' || code_postal || '|' || code_commune
+	from onisep_etablissements where uai = '0352069J'")" \
+	"$(field 0352069J nom)|$(field 0352069J 'téléphone')|$(field 0352069J adresse)|$(field 0352069J CP)|$(field 0352069J cog)" \
+	"quoted cells with spaces come back without their quotes"
+is "$(sql "select type_etablissement || '|' || statut from onisep_etablissements where uai = '0351047Y'")" \
+	"$(field 0351047Y "type d'établissement")|$(field 0351047Y statut)" "labels with an apostrophe in the header map"
+is "$(sql "select round(st_x(geom)::numeric, 6) || ' ' || round(st_y(geom)::numeric, 6)
+	from onisep_etablissements where uai = '0352069J'")" \
+	"$(printf '%.6f %.6f' "$(field 0352069J 'longitude (X)')" "$(field 0352069J 'latitude (Y)')")" \
+	"the database computes the point from longitude (X) and latitude (Y)"
+is "$(pl_outside_france onisep_etablissements)" 0 "every point lies in France"
+is "$(sql "select count(*) from onisep_etablissements where geom is null")" \
+	"$(awk -F';' 'NR > 1 && $15 == ""' "$raw" | wc -l)" "a row without coordinates has no point"
+is "$(sql "select count(*) from onisep_etablissements where uai !~ '^[0-9]{7}[A-Z]\$'")" 0 \
+	"every UAI is 7 digits and a check letter"
+
+before=$(table_sum onisep_etablissements)
+pl_run onisep
+is_status 0 "a second load of the same file"
+is "$(pl_summary)" "0/0/0/63" "the second load inserts and updates nothing"
+is "$(table_sum onisep_etablissements)" "$before" "the table is unchanged"
+
+pl_rename_header "$raw" ';CP;' ';"code postal";' "$T/drift.csv"
+pl_source onisep "$T/drift.csv"
+pl_run onisep
+is_status 65 "a renamed column is refused"
+like_err "schema drift: mapped columns missing from the input: 'CP'" "the missing column is named"
+is "$(table_sum onisep_etablissements)" "$before" "schema drift: the table is unchanged"

@@ -1,0 +1,63 @@
+#!/bin/bash
+# The full demo end to end on the runner's PostgreSQL (PGHOST is set, so the demo starts none):
+# the first run loads every source through the loopback HTTP server, the second detects that
+# nothing changed and loads nothing, a touched but unchanged file loads nothing, an edited file
+# reloads only its source; the HTTP server is gone after each run.
+. "${EDU_ROOT:-.}/tests/lib.sh"
+. "$EDU_ROOT/tests/pipelines.sh"
+
+demo=$T/demo
+pl_db t0508
+tables="communes onisep_etablissements annuaire_etablissements lycees_indicateurs colleges_indicateurs dvf_mutations"
+sums() { for t in $tables; do table_sum "$t"; done; }
+server_gone() { ! curl -s -o /dev/null --max-time 2 "http://127.0.0.1:$(cat "$demo/port")/onisep.csv"; }
+
+run sh "$EDU_ROOT/pipelines/demo.sh" -d "$demo"
+is_status 0 "the first demo run"
+like_out '^demo: changed since the last import: onisep ival ivac communes dvf dvf_raw annuaire' \
+	"every source is new"
+is "$(grep -c 'table=.* inserted=[1-9]' "$OUT")" 7 "seven loads, each inserting rows"
+is "$(sql 'select count(*) from monitoring.data_sources where last_status = '"'imported'"' and rows_imported > 0')" 7 \
+	"every source's freshness is recorded"
+for t in $tables; do
+	is "$(sql "select count(*) > 0 from $t")" t "$t is filled"
+done
+is "$(sql 'select count(*) from mv_lycees_with_metrics')" "$(sql 'select count(*) from lycees_indicateurs')" \
+	"the lycées view is refreshed"
+like_out '^== rows per table' "the report lists rows per table"
+like_out '^ *0530[0-9]{3}[A-Z] \| LYCEE [^|]*\| (LAVAL|MAYENNE|EVRON|CHATEAU) .*\| +[0-9.]+ \| +-?[0-9.]+ \|' \
+	"the report shows lycées known to ONISEP, with their indicators"
+like_out "^ +psql -h $PGHOST -p $PGPORT -U $PGUSER -d $PGDATABASE\$" "the report says how to connect"
+ok "$(server_gone; echo $?)" "the HTTP server is stopped at the end"
+first=$(sums)
+
+run sh "$EDU_ROOT/pipelines/demo.sh" -d "$demo"
+is_status 0 "the second demo run"
+like_out '^demo: no source changed since the last import: nothing to load' "nothing changed"
+is "$(grep -c '^[a-z_]*	*table=' "$OUT")" 0 "nothing loaded"
+is "$(sums)" "$first" "every table unchanged"
+
+touch "$demo/www/onisep.csv"
+run sh "$EDU_ROOT/pipelines/demo.sh" -d "$demo"
+is_status 0 "a run after touching a file without changing it"
+like_out '^demo: no source changed since the last import' "same bytes, new date: nothing changed"
+
+# A publisher update: one collège's success rate in the IVAC file.
+uai=0150018N
+awk -F';' -v OFS=';' -v u=$uai '$3 == u && $2 == "2022" { $14 = "91.0" } { print }' \
+	"$demo/www/ivac.csv" >"$T/ivac.csv" && cp "$T/ivac.csv" "$demo/www/ivac.csv"
+run grep -c "^45;2022;$uai;.*;91.0;" "$demo/www/ivac.csv"
+is "$(cat "$OUT")" 1 "the edit is in the served file"
+run sh "$EDU_ROOT/pipelines/demo.sh" -d "$demo"
+is_status 0 "a run after editing the IVAC file"
+like_out '^demo: changed since the last import: ivac $' "only ivac changed"
+is "$(grep -c 'table=' "$OUT")" 1 "only one load"
+like_out '^ivac	table=colleges_indicateurs inserted=0 updated=1 deleted=0 unchanged=499 ' \
+	"only the edited row is updated"
+is "$(sql "select taux_reussite_g from mv_colleges_with_metrics where uai = '$uai' and session = 2022")" \
+	"91.0" "the collèges view shows the new value"
+ok "$(server_gone; echo $?)" "the HTTP server is stopped at the end"
+
+run sh "$EDU_ROOT/pipelines/demo.sh" -Z
+is_status 64 "an unknown option"
+like_err '^usage: pipelines/demo.sh' "usage on stderr"
