@@ -17,7 +17,7 @@
 #include "edu.h"
 #include "edu-csv2tsv.h"
 
-#define SYNOPSIS "edu-csv2tsv [-HhkpqVv] [-d delim] [-e encoding] [-m bytes] [-o file] [file]"
+#define SYNOPSIS "edu-csv2tsv [-EHhpqVv] [-d delim] [-e encoding] [-m bytes] [-o file] [file]"
 
 /* Byte classes of the fast path; K_DATA is copied as is. */
 enum { K_DATA, K_DELIM, K_NL, K_CR, K_ESC, K_QUOTE, K_NUL, K_HIGH };
@@ -581,7 +581,7 @@ int main(int argc, char *argv[])
 
 	edu_setprog(argv[0]);
 	c->maxfield = (size_t)16 << 20;
-	while ((ch = getopt_long(argc, argv, "HVd:e:hkm:o:pqv", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "EHVd:e:hm:o:pqv", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'H':
 			c->no_header = 1;
@@ -596,7 +596,7 @@ int main(int argc, char *argv[])
 			break;
 		case 'h':
 			edu_usage(SYNOPSIS, 1);
-		case 'k':
+		case 'E':
 			c->keep_empty = 1;
 			break;
 		case 'm':

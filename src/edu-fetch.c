@@ -22,8 +22,8 @@
 #include "edu.h"
 
 static const char SYNOPSIS[] =
-    "edu-fetch [-hknpqVv] [-c config] [-d conninfo] [-o file] [-r retries] [-T timeout]\n"
-    "       [-t format] [-y year] source | url";
+    "edu-fetch [-hnpqVv] [--insecure] [-c config] [-d conninfo] [-F format] [-o file]\n"
+    "       [-R retries] [-T timeout] [-y year] source | url";
 
 static char tmp_path[4096]; /* the temporary output while it is not renamed into place */
 
@@ -130,10 +130,13 @@ static void record_pending(const char *conninfo, const struct edu_source *s,
 
 int main(int argc, char *argv[])
 {
-	static const struct option longopts[] = {{"dry-run", no_argument, NULL, 'n'},
-	                                         {"help", no_argument, NULL, 'h'},
-	                                         {"version", no_argument, NULL, 'V'},
-	                                         {NULL, 0, NULL, 0}};
+	static const struct option longopts[] = {
+	    {"dry-run", no_argument, NULL, 'n'},
+	    {"help", no_argument, NULL, 'h'},
+	    /* long only: turning TLS checks off must be spelt out */
+	    {"insecure", no_argument, NULL, 'k'},
+	    {"version", no_argument, NULL, 'V'},
+	    {NULL, 0, NULL, 0}};
 	const char *config = NULL, *conninfo = NULL, *output = NULL, *what, *fmt = NULL;
 	struct edu_source src;
 	struct edu_http rq;
@@ -150,7 +153,7 @@ int main(int argc, char *argv[])
 	rq.timeout = 30;
 	rq.retries = 3;
 	rq.progress = EDU_PROGRESS_AUTO;
-	while ((c = getopt_long(argc, argv, "c:d:hkno:pqr:T:t:Vvy:", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "c:d:F:hno:pqR:T:Vvy:", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
 			config = optarg;
@@ -175,13 +178,13 @@ int main(int argc, char *argv[])
 		case 'q':
 			rq.progress = EDU_PROGRESS_OFF;
 			break;
-		case 'r':
+		case 'R':
 			rq.retries = (int)edu_strtonum(optarg, 0, 20, "retries");
 			break;
 		case 'T':
 			rq.timeout = (long)edu_strtonum(optarg, 1, 86400, "timeout");
 			break;
-		case 't':
+		case 'F':
 			fmt = optarg;
 			if (edu_format_parse(fmt) < 0)
 				edu_die(EDU_EX_USAGE,

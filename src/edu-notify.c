@@ -14,7 +14,7 @@
 
 #include "edu.h"
 
-#define SYNOPSIS "edu-notify [-hnVv] [-c channel] [-l level] [-s subject] [file]"
+#define SYNOPSIS "edu-notify [-hnVv] [-C channel] [-l level] [-S subject] [file]"
 #define MAXBODY (64 * 1024)
 #define SENDGRID_URL "https://api.sendgrid.com/v3/mail/send"
 
@@ -367,7 +367,7 @@ static int parse_channel(const char *s)
 		return CH_EMAIL;
 	if (strcmp(s, "sendgrid") == 0)
 		return CH_SENDGRID;
-	edu_die(EDU_EX_USAGE, "-c %s: unknown channel (slack, email, sendgrid)", s);
+	edu_die(EDU_EX_USAGE, "-C %s: unknown channel (slack, email, sendgrid)", s);
 }
 
 static const char *need(const char *var, const char *channel)
@@ -400,13 +400,16 @@ int main(int argc, char *argv[])
 	int channels = 0, status = EDU_EX_OK, ch;
 
 	edu_setprog(argv[0]);
-	while ((ch = getopt_long(argc, argv, "Vc:hl:ns:v", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "C:S:Vhl:nv", longopts, NULL)) != -1) {
 		switch (ch) {
-		case 'V':
-			edu_version();
-		case 'c':
+		case 'C':
 			channels |= parse_channel(optarg);
 			break;
+		case 'S':
+			subject = optarg;
+			break;
+		case 'V':
+			edu_version();
 		case 'h':
 			edu_usage(SYNOPSIS, 1);
 		case 'l':
@@ -418,9 +421,6 @@ int main(int argc, char *argv[])
 			break;
 		case 'n':
 			dryrun = 1;
-			break;
-		case 's':
-			subject = optarg;
 			break;
 		case 'v':
 			verbose = 1;

@@ -224,13 +224,23 @@ void record_source(const char *source, unsigned long long rows, double secs)
 	                    "INSERT INTO monitoring.data_sources (id, name) VALUES ($1, $1) "
 	                    "ON CONFLICT (id) DO NOTHING",
 	                    1, p));
-	PQclear(
-	    edu_pg_exec(conn,
-	                "UPDATE monitoring.data_sources SET last_imported = now(), "
-	                "rows_imported = $2::bigint, last_duration_seconds = $3::float8, "
-	                "known_etag = pending_etag, last_known_modified = pending_last_modified, "
-	                "known_sha256 = pending_sha256, known_size = pending_size, "
-	                "known_url = pending_url, last_status = 'imported', last_error = NULL "
-	                "WHERE id = $1",
-	                3, p));
+	PQclear(edu_pg_exec(
+	    conn,
+	    "UPDATE monitoring.data_sources SET last_imported = now(), "
+	    "rows_imported = $2::bigint, last_duration_seconds = $3::float8, "
+	    /* Promote what edu-fetch saw only when it saw something: a load by hand
+	     * (no fetch) must not blank the known validators. Pending is then
+	     * cleared so that a later load cannot promote stale values. */
+	    "known_etag = CASE WHEN pending_at IS NULL THEN known_etag ELSE pending_etag END, "
+	    "last_known_modified = CASE WHEN pending_at IS NULL THEN last_known_modified "
+	    "ELSE pending_last_modified END, "
+	    "known_sha256 = CASE WHEN pending_at IS NULL THEN known_sha256 ELSE pending_sha256 "
+	    "END, "
+	    "known_size = CASE WHEN pending_at IS NULL THEN known_size ELSE pending_size END, "
+	    "known_url = CASE WHEN pending_at IS NULL THEN known_url ELSE pending_url END, "
+	    "pending_etag = NULL, pending_last_modified = NULL, pending_sha256 = NULL, "
+	    "pending_size = NULL, pending_url = NULL, pending_at = NULL, "
+	    "last_status = 'imported', last_error = NULL "
+	    "WHERE id = $1",
+	    3, p));
 }

@@ -17,7 +17,7 @@
 #include "edu-pgcopy.h"
 
 #define SYNOPSIS                                                                                   \
-	"edu-pgcopy [-afhnpqVvW] [-d conninfo] [-k column,...] [-m percent] [-s source]\n"         \
+	"edu-pgcopy [-afhnpqVvW] [-d conninfo] [-g percent] [-k column,...] [-s source]\n"         \
 	"       [-w column=value] table"
 
 #define COPYBUF (1024 * 1024)
@@ -241,6 +241,16 @@ static _Noreturn void copy_failed(PGresult *res)
 			edu_warn("stdin:%lu: column %.*s: '%.*s': %s", line,
 			         (int)(colon ? colon - name : (long)strlen(name)), name, (int)vn,
 			         val, prim);
+		} else if (detail && strncmp(detail, "Key ", 4) == 0 &&
+		           strcmp(PQresultErrorField(res, PG_DIAG_SQLSTATE), "23505") == 0) {
+			/* Only the straight-into-an-empty-table path COPYs under a unique index
+			 * (staging has none), so the earlier row with this key came from the
+			 * input itself. Say it in the same words as the staging path's check. */
+			const char *key = detail + 4, *tail = strstr(key, " already exists");
+
+			edu_warn(
+			    "stdin:%lu: duplicate keys in the input: %.*s repeats an earlier line",
+			    line, (int)(tail ? tail - key : (long)strlen(key)), key);
 		} else {
 			const char *stage = strstr(prim, "relation \"" STAGE "\"");
 
@@ -338,7 +348,7 @@ static void parse_args(int argc, char **argv)
 	                                         {NULL, 0, NULL, 0}};
 	int c;
 
-	while ((c = getopt_long(argc, argv, "ad:fhk:m:npqs:Vvw:W", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "ad:fg:hk:npqs:Vvw:W", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'a':
 			opt.append = 1;
@@ -349,13 +359,13 @@ static void parse_args(int argc, char **argv)
 		case 'f':
 			opt.force = 1;
 			break;
+		case 'g':
+			opt.min_pct = edu_strtonum(optarg, 0, 100, "-g");
+			break;
 		case 'h':
 			edu_usage(SYNOPSIS, 1);
 		case 'k':
 			opt.keys = optarg;
-			break;
-		case 'm':
-			opt.min_pct = edu_strtonum(optarg, 0, 100, "-m");
 			break;
 		case 'n':
 			opt.dry = 1;
@@ -509,7 +519,7 @@ int main(int argc, char **argv)
 	    (long long)n * 100 < current * opt.min_pct)
 		edu_die(EDU_EX_REFUSED,
 		        "table %s: refusing to replace %lld rows%s%s with only %llu (below %lld%%; "
-		        "-f forces, -m sets the threshold)",
+		        "-f forces, -g sets the threshold)",
 		        shown, current, scope_col ? " in scope " : "", scope_col ? opt.scope : "",
 		        n, opt.min_pct);
 

@@ -15,8 +15,8 @@
 #include "edu.h"
 
 #define SYNOPSIS                                                                                   \
-	"edu-refresh [-hnVv] [-d conninfo] [-l seconds] view ...\n"                                \
-	"       edu-refresh [-hnVv] [-d conninfo] [-l seconds] -t table"
+	"edu-refresh [-hnVv] [-d conninfo] [-T seconds] view ...\n"                                \
+	"       edu-refresh [-hnVv] [-d conninfo] [-T seconds] -t table"
 
 /* A view can be refreshed CONCURRENTLY only with a plain unique index over all its rows. */
 #define COLS                                                                                       \
@@ -98,15 +98,15 @@ int main(int argc, char **argv)
 	int c;
 
 	edu_setprog(argv[0]);
-	while ((c = getopt_long(argc, argv, "d:hl:nt:Vv", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "T:d:hnt:Vv", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'd':
 			opt.conninfo = optarg;
 			break;
 		case 'h':
 			edu_usage(SYNOPSIS, 1);
-		case 'l':
-			opt.lock_timeout = edu_strtonum(optarg, 0, 86400, "-l");
+		case 'T':
+			opt.lock_timeout = edu_strtonum(optarg, 0, 86400, "-T");
 			break;
 		case 'n':
 			opt.dry = 1;

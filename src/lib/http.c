@@ -420,9 +420,9 @@ int edu_http_get(const struct edu_http *rq, struct edu_http_res *rs)
 	x.rq = rq;
 	x.rs = rs;
 	if (rq->insecure)
-		edu_warn(
-		    "WARNING: %s: TLS certificate NOT verified (-k): the content may be forged",
-		    rq->url);
+		edu_warn("WARNING: %s: TLS certificate NOT verified (--insecure): the content may "
+		         "be forged",
+		         rq->url);
 	if ((x.h = curl_easy_init()) == NULL || (x.md = EVP_MD_CTX_new()) == NULL)
 		edu_die(EDU_EX_OSERR, "libcurl: cannot create a handle");
 	for (int attempt = 0;; attempt++) {

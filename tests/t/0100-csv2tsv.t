@@ -51,7 +51,7 @@ for LC_ALL in C C.UTF-8; do
 
 	# ---- hand-made dialects ----
 	converts quoted-crlf "$E/quoted-crlf.csv"
-	converts quoted-crlf-k -k "$E/quoted-crlf.csv"
+	converts quoted-crlf-k -E "$E/quoted-crlf.csv"
 	converts no-final-newline "$E/no-final-newline.csv"
 	converts bom-semicolon-crlf "$E/bom-semicolon-crlf.csv"
 	converts pipe "$E/pipe.csv"
@@ -60,7 +60,7 @@ for LC_ALL in C C.UTF-8; do
 	converts latin1 -e iso-8859-1 "$E/latin1.csv"
 	converts cp1252 -e windows-1252 "$E/cp1252.csv"
 	converts noheader -H "$E/noheader.csv"
-	converts noheader-k -H -k "$E/noheader.csv"
+	converts noheader-k -E -H "$E/noheader.csv"
 	converts quoted-header "$E/quoted-header.csv"
 	converts tie "$E/tie.csv"
 	converts tie-forced -d , "$E/tie.csv"

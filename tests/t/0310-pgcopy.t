@@ -55,8 +55,8 @@ like_err "^edu-pgcopy: table communes: refusing to replace 4 rows with only 1 \(
 	"shrink guard says why and how to override"
 empty_out "nothing on stdout when refused"
 is "$(table_sum communes)" "$sum" "table unchanged after the shrink guard"
-run_in "$T/c1" edu-pgcopy -m 20 communes
-is_status 0 "-m 20 lets 1 of 4 (25%) through"
+run_in "$T/c1" edu-pgcopy -g 20 communes
+is_status 0 "-g 20 lets 1 of 4 (25%) through"
 like_out "$(summary_re communes 0 0 3 1)" "three rows deleted"
 run_in "$T/c4" edu-pgcopy communes
 is_status 0 "growing back is never refused"
@@ -154,7 +154,7 @@ done
 createdb -T t0310 t0310e && PGDATABASE=t0310e sql "truncate communes" >/dev/null
 run_in "$T/dup" env PGDATABASE=t0310e edu-pgcopy -k code_insee communes
 is_status 65 "duplicate keys into an empty table (COPY straight into it)"
-like_err "^edu-pgcopy: stdin:4: duplicate key value violates unique constraint \"communes_pkey\": Key \(code_insee\)=\(01001\) already exists" \
+like_err "^edu-pgcopy: stdin:4: duplicate keys in the input: \(code_insee\)=\(01001\) repeats an earlier line$" \
 	"the first duplicate named with its line"
 is "$(PGDATABASE=t0310e sql "select count(*) from communes")" 0 "the empty table stays empty"
 
@@ -245,8 +245,9 @@ is "$(sql "select count(*) from dvf_mutations where annee = 2022")" 6 "appended 
 
 # ---- -s: the freshness record moves with the data, in the same transaction
 sql "insert into monitoring.data_sources (id, name, pending_etag, pending_sha256, pending_size,
-	pending_last_modified, pending_url, known_etag)
-	values ('communes', 'Communes', '\"e2\"', 'abc123', 42, '2026-01-02 03:04:05+00', 'http://x/c', '\"e1\"')" >/dev/null
+	pending_last_modified, pending_url, pending_at, known_etag)
+	values ('communes', 'Communes', '\"e2\"', 'abc123', 42, '2026-01-02 03:04:05+00', 'http://x/c', now(),
+	'\"e1\"')" >/dev/null
 printf 'code_insee\tnom\n01001\tA\n01002\tB\n01003\tC\n01004\tD\n01005\tE\n01006\t\\N\n' >"$T/strunc"
 run_in "$T/strunc" edu-pgcopy -s communes communes
 is_status 79 "truncated load with -s"
@@ -259,6 +260,13 @@ is "$(sql "select known_etag || ' ' || known_sha256 || ' ' || known_size || ' ' 
 	(last_imported > now() - interval '1 minute') || ' ' || (last_duration_seconds >= 0) || ' ' ||
 	coalesce(last_error, 'null') from monitoring.data_sources where id = 'communes'")" \
 	'"e2" abc123 42 http://x/c true imported 6 true true null' "pending validators became the known ones"
+is "$(sql "select count(*) from monitoring.data_sources where id = 'communes' and pending_at is null
+	and pending_etag is null and pending_sha256 is null and pending_url is null")" 1 "pending values are cleared"
+run_in "$T/c6" edu-pgcopy -s communes communes
+is_status 0 "a second load by hand, with no download before it"
+is "$(sql "select known_etag || ' ' || known_sha256 || ' ' || known_size || ' ' || known_url
+	from monitoring.data_sources where id = 'communes'")" '"e2" abc123 42 http://x/c' \
+	"a load without a download keeps the known validators"
 run_in "$T/c6" edu-pgcopy -s newsource communes
 is_status 0 "-s with an unknown source id"
 is "$(sql "select id || ' ' || rows_imported from monitoring.data_sources where id = 'newsource'")" \

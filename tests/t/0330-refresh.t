@@ -69,7 +69,7 @@ for _ in $(seq 1 50); do
 	sleep 0.1
 done
 start=$(date +%s)
-run edu-refresh -l 1 m_b
+run edu-refresh -T 1 m_b
 is_status 75 "lock timeout is retryable"
 like_err "m_b: refresh failed, previous contents kept: canceling statement due to lock timeout" "lock timeout said"
 ok $(($(date +%s) - start > 3)) "gave up after the lock timeout"

@@ -97,7 +97,7 @@ is "$(requests /busy-long)" 1 "t_busy_long: one request"
 log_clear
 
 # ---- a server too slow ----
-run edu-fetch -T 1 -r 1 -o "$T/out/slow.csv" t_slow
+run edu-fetch -T 1 -R 1 -o "$T/out/slow.csv" t_slow
 is_status 75 "t_slow: a timeout is a temporary failure"
 like_err '^edu-fetch: t_slow: Operation (too slow|timed out)' "t_slow: the message says timeout"
 is "$(requests /slow)" 2 "t_slow: retried once (-r 1)"
@@ -107,7 +107,7 @@ log_clear
 
 # ---- a connection cut mid-body ----
 cp "$T/out/keep.csv" "$T/out/cut.csv"
-run edu-fetch -r 1 -o "$T/out/cut.csv" t_cut
+run edu-fetch -R 1 -o "$T/out/cut.csv" t_cut
 is_status 75 "t_cut -o: a cut transfer is a temporary failure"
 like_err '^edu-fetch: t_cut: transfer closed with [0-9]+ bytes remaining to read$' \
 	"t_cut -o: the message says the body was cut"
@@ -117,7 +117,7 @@ is "$(find "$T/out" -name '.*' | wc -l | tr -d ' ')" 0 "t_cut -o: no temporary f
 is "$(sql "select count(*) from monitoring.data_sources where id = 't_cut'")" 0 \
 	"t_cut -o: nothing recorded"
 log_clear
-run edu-fetch -r 2 t_cut
+run edu-fetch -R 2 t_cut
 is_status 75 "t_cut to a pipe: exit 75"
 is "$(requests /cut)" 1 "t_cut to a pipe: no retry once bytes were written"
 head -c 3000 "$IVAC" >"$T/cut.expect"
@@ -125,7 +125,7 @@ printf '\0EDU-ABORT: upstream transfer failed\n' >>"$T/cut.expect"
 same_file "$OUT" "$T/cut.expect" "t_cut to a pipe: the bytes received, then the abort mark"
 log_clear
 if [ -x "$EDU_ROOT/bin/edu-csv2tsv" ]; then
-	run_sh "edu-fetch -r 0 t_cut | edu-csv2tsv"
+	run_sh "edu-fetch -R 0 t_cut | edu-csv2tsv"
 	is_status 79 "t_cut | edu-csv2tsv: the consumer fails (truncated input)"
 	like_err 'edu-csv2tsv: .*abort mark' "t_cut | edu-csv2tsv: the consumer names the abort mark"
 	is "$(tail -n 1 "$OUT")" "$(tail -n 1 "$OUT" | grep -v '^\\\.$')" \
@@ -198,7 +198,7 @@ is "$(requests /geo-dvf/2024/full.csv.gz)" 0 "t_year -n: no request"
 run edu-fetch -y 2024 -o "$T/out/full.csv.gz" t_year
 is_status 0 "t_year: a gzip file"
 same_file "$T/out/full.csv.gz" "$T/www/full.csv.gz" "t_year: kept compressed"
-run edu-fetch -t json "$BASE/geo-dvf/2024/full.csv.gz"
+run edu-fetch -F json "$BASE/geo-dvf/2024/full.csv.gz"
 is_status 69 "-t json on gzip data is refused"
 like_err 'the body is not JSON, not json$|the body is not JSON' "-t json: the message"
 log_clear
@@ -232,13 +232,13 @@ is_status 78 "-c: a broken config"
 like_err "^edu-fetch: $T/bad.json: not a valid sources file" "broken config: message"
 run edu-fetch -c "$T/none.json" t_csv
 is_status 78 "-c: a missing config"
-run edu-fetch -r x t_csv
-is_status 64 "-r: not a number"
-run edu-fetch -t xml t_csv
-is_status 64 "-t: an unknown format"
-run edu-fetch -k -o "$T/out/k.csv" t_csv
-is_status 0 "-k still downloads"
-like_err '^edu-fetch: WARNING: .*TLS certificate NOT verified' "-k warns loudly"
+run edu-fetch -R x t_csv
+is_status 64 "-R: not a number"
+run edu-fetch -F xml t_csv
+is_status 64 "-F: an unknown format"
+run edu-fetch --insecure -o "$T/out/k.csv" t_csv
+is_status 0 "--insecure still downloads"
+like_err '^edu-fetch: WARNING: .*TLS certificate NOT verified' "--insecure warns loudly"
 
 # ---- the real config: every source resolves to an https URL ----
 for id in onisep ival ivac communes dvf annuaire; do

@@ -4,7 +4,7 @@
 . "${EDU_ROOT:-.}/tests/lib.sh"
 unset EDU_SLACK_WEBHOOK EDU_SMTP_URL EDU_SENDGRID_API_KEY EDU_SENDGRID_URL EDU_MAIL_FROM EDU_MAIL_TO
 
-waitfile() { for _ in $(seq 100); do [ -s "$1" ] && return 0; sleep 0.1; done; return 1; }
+waitfile() { for _ in $(seq 100); do [ -S "$1" ] && return 0; sleep 0.1; done; return 1; }
 freeport() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 /usr/bin/python3 "$EDU_ROOT/tests/http-sink.py" --log "$T/http.log" --port-file "$T/http.port" &
@@ -25,7 +25,7 @@ is_status 78 "no channel configured"
 like_err '^edu-notify: no channel configured: set EDU_SLACK_WEBHOOK' "says which variables to set"
 
 export EDU_SLACK_WEBHOOK="http://127.0.0.1:$http_port/services/T000/B000/secret-token"
-run edu-notify -l error -s "ivac: load failed" "$T/msg"
+run edu-notify -l error -S "ivac: load failed" "$T/msg"
 is_status 0 "slack message sent"
 empty_err "silent on success"
 is "$(jq -r .path "$T/http.log")" "/services/T000/B000/secret-token" "posted to the webhook path"
@@ -45,7 +45,7 @@ unset EDU_SLACK_WEBHOOK
 
 export EDU_SMTP_URL="smtp://127.0.0.1:$smtp_port" EDU_MAIL_FROM="pipeline@eduinfo.test" \
 	EDU_MAIL_TO="ops@eduinfo.test, data@eduinfo.test"
-run edu-notify -c email -s "Collèges: chargement terminé" "$T/msg"
+run edu-notify -C email -S "Collèges: chargement terminé" "$T/msg"
 is_status 0 "e-mail sent through the SMTP sink"
 for _ in $(seq 50); do [ -n "$(ls "$T/mail/new" 2>/dev/null)" ] && break; sleep 0.1; done
 mail=$(find "$T/mail/new" -type f 2>/dev/null | head -n 1)
@@ -61,12 +61,12 @@ is "$(cat "$OUT")" 1 "both recipients in To"
 
 kill "$smtp" 2>/dev/null
 wait "$smtp" 2>/dev/null
-run edu-notify -c email "$T/msg"
+run edu-notify -C email "$T/msg"
 is_status 75 "SMTP server down is a temporary failure"
 like_err '^edu-notify: email: ' "names the channel"
 
 export EDU_SENDGRID_API_KEY="SG.test-key" EDU_SENDGRID_URL="http://127.0.0.1:$http_port/v3/mail/send"
-run edu-notify -c sendgrid -s "dvf: 2 sources loaded" "$T/msg"
+run edu-notify -C sendgrid -S "dvf: 2 sources loaded" "$T/msg"
 is_status 0 "sendgrid API call"
 last=$(tail -n 1 "$T/http.log")
 is "$(jq -r .headers.authorization <<<"$last")" "Bearer SG.test-key" "API key sent as a bearer token"
@@ -76,11 +76,11 @@ is "$(jq -r '.body | fromjson | .subject' <<<"$last")" "[eduinfo-pipeline] dvf: 
 run grep -c 'SG.test-key' "$ERR"
 is "$(cat "$OUT")" 0 "the key is never printed"
 
-run edu-notify -c pigeon "$T/msg"
+run edu-notify -C pigeon "$T/msg"
 is_status 64 "unknown channel"
-like_err "^edu-notify: -c pigeon: unknown channel" "names the bad channel"
+like_err "^edu-notify: -C pigeon: unknown channel" "names the bad channel"
 
 unset EDU_MAIL_FROM
-run edu-notify -c sendgrid "$T/msg"
+run edu-notify -C sendgrid "$T/msg"
 is_status 78 "missing sender address"
 like_err "^edu-notify: email: EDU_MAIL_FROM is not set" "names the missing variable"
