@@ -3,8 +3,8 @@
 # `make demo`: the whole job on the bundled real data. Without a configured database (no PGHOST,
 # PGDATABASE, PGSERVICE or DATABASE_URL) it starts a PostgreSQL + PostGIS kept in .demo/pg and
 # reused by the next run; it applies the migrations, serves the data from a loopback HTTP server
-# so that change detection is real, runs the pipelines of the sources that changed in parallel,
-# refreshes the views once and prints a report. A second run loads nothing; edit one file under
+# so that change detection is real, runs the production job (pipelines/refresh.sh: the sources
+# that changed, in parallel, then the views they feed) and prints a report. A second run loads nothing; edit one file under
 # .demo/www (or its original in tests/fixtures) and only that source reloads.
 #   pipelines/demo.sh [-d dir] [stop]
 set -u
@@ -144,24 +144,9 @@ jq --arg b "$base" '.sources |= map(
 	| del(.resolve))' config/sources.json >"$EDU_SOURCES.tmp" || die 78 "cannot write $EDU_SOURCES"
 mv "$EDU_SOURCES.tmp" "$EDU_SOURCES" || die 74 "cannot write $EDU_SOURCES"
 
-# ---- what changed, loaded in parallel ----
-ids=$(jq -r '.sources[].id' "$EDU_SOURCES")
-changed=$(printf '%s\n' "$ids" | edu-ifmodified)
-st=$?
-failed=0
-case $st in
-0)
-	say "demo: changed since the last import: $(echo "$changed" | tr '\n' ' ')"
-	# -R: each pipeline only loads; the views are refreshed once below.
-	printf '%s\n' "$changed" |
-		parallel --will-cite --tag --joblog "$demo/joblog" bash pipelines/{}.sh -R
-	failed=$?
-	;;
-1) say "demo: no source changed since the last import: nothing to load" ;;
-*) die "$st" "edu-ifmodified failed (exit $st)" ;;
-esac
-edu-refresh mv_lycees_with_metrics mv_colleges_with_metrics >/dev/null ||
-	die $? "refreshing the materialized views failed"
+# ---- the production job itself: what changed is loaded, the views it feeds refreshed ----
+bash pipelines/refresh.sh
+failed=$?
 
 # ---- the report ----
 say "" "== rows per table"
@@ -185,4 +170,4 @@ psqlq -c "select uai, left(nom_etablissement, 36) as nom, libelle_commune as com
 	from mv_lycees_with_metrics where annee = 2024
 	order by type_etablissement is null, taux_reu_total desc nulls last, uai limit 5"
 say "== connect" "    $connect" "    stop the demo database with: make demo-stop"
-[ "$failed" -eq 0 ] || die 1 "$failed pipeline(s) failed: see the messages above and $demo/joblog"
+[ "$failed" -eq 0 ] || die "$failed" "a source failed to load (exit $failed): see its line above"

@@ -41,3 +41,21 @@ for section in 'EXIT STATUS' EXAMPLES; do
 	run grep -q "^\.Sh $section" "$EDU_ROOT/man/edu.7"
 	is_status 0 "man/edu.7 has $section"
 done
+
+# make install honours PREFIX and DESTDIR: binaries and pages land under DESTDIR/PREFIX only.
+run make -s -C "$EDU_ROOT" install DESTDIR="$T/root" PREFIX=/opt/edu
+is_status 0 "make install DESTDIR=... PREFIX=/opt/edu"
+for tool in "$EDU_ROOT"/bin/edu-*; do
+	name=$(basename "$tool")
+	[ -x "$T/root/opt/edu/bin/$name" ]
+	ok $? "installed bin/$name"
+	[ -f "$T/root/opt/edu/share/man/man1/$name.1" ]
+	ok $? "installed man1/$name.1"
+done
+[ -f "$T/root/opt/edu/share/man/man7/edu.7" ]
+ok $? "installed man7/edu.7"
+run "$T/root/opt/edu/bin/edu-csv2tsv" --version
+is_status 0 "an installed tool runs"
+run make -s -C "$EDU_ROOT" uninstall DESTDIR="$T/root" PREFIX=/opt/edu
+is_status 0 "make uninstall"
+is "$(find "$T/root" -type f | wc -l)" 0 "uninstall removes every installed file"

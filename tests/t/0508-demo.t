@@ -14,9 +14,11 @@ server_gone() { ! curl -s -o /dev/null --max-time 2 "http://127.0.0.1:$(cat "$de
 
 run sh "$EDU_ROOT/pipelines/demo.sh" -d "$demo"
 is_status 0 "the first demo run"
-like_out '^demo: changed since the last import: onisep ival ivac communes dvf dvf_raw annuaire' \
-	"every source is new"
-is "$(grep -c 'table=.* inserted=[1-9]' "$OUT")" 7 "seven loads, each inserting rows"
+for id in onisep ival ivac communes dvf dvf_raw annuaire; do
+	like_out "^$id: loaded: table=[a-z_]+ inserted=[1-9]" "$id is new and loaded"
+done
+is "$(grep -c ': loaded: table=.* inserted=[1-9]' "$OUT")" 7 "seven loads, each inserting rows"
+like_out '^views: .*mv_lycees_with_metrics' "the lycées view is refreshed once, after the loads"
 is "$(sql 'select count(*) from monitoring.data_sources where last_status = '"'imported'"' and rows_imported > 0')" 7 \
 	"every source's freshness is recorded"
 for t in $tables; do
@@ -33,14 +35,14 @@ first=$(sums)
 
 run sh "$EDU_ROOT/pipelines/demo.sh" -d "$demo"
 is_status 0 "the second demo run"
-like_out '^demo: no source changed since the last import: nothing to load' "nothing changed"
-is "$(grep -c '^[a-z_]*	*table=' "$OUT")" 0 "nothing loaded"
+like_out '^refresh: no source changed since its last import$' "nothing changed"
+is "$(grep -c 'table=' "$OUT")" 0 "nothing loaded"
 is "$(sums)" "$first" "every table unchanged"
 
 touch "$demo/www/onisep.csv"
 run sh "$EDU_ROOT/pipelines/demo.sh" -d "$demo"
 is_status 0 "a run after touching a file without changing it"
-like_out '^demo: no source changed since the last import' "same bytes, new date: nothing changed"
+like_out '^refresh: no source changed since its last import$' "same bytes, new date: nothing changed"
 
 # A publisher update: one collège's success rate in the IVAC file.
 uai=0150018N
@@ -50,9 +52,8 @@ run grep -c "^45;2022;$uai;.*;91.0;" "$demo/www/ivac.csv"
 is "$(cat "$OUT")" 1 "the edit is in the served file"
 run sh "$EDU_ROOT/pipelines/demo.sh" -d "$demo"
 is_status 0 "a run after editing the IVAC file"
-like_out '^demo: changed since the last import: ivac $' "only ivac changed"
-is "$(grep -c 'table=' "$OUT")" 1 "only one load"
-like_out '^ivac	table=colleges_indicateurs inserted=0 updated=1 deleted=0 unchanged=499 ' \
+is "$(grep -c ': loaded: ' "$OUT")" 1 "only one load"
+like_out '^ivac: loaded: table=colleges_indicateurs inserted=0 updated=1 deleted=0 unchanged=499 ' \
 	"only the edited row is updated"
 is "$(sql "select taux_reussite_g from mv_colleges_with_metrics where uai = '$uai' and session = 2022")" \
 	"91.0" "the collèges view shows the new value"
