@@ -37,12 +37,16 @@ for f in "$dir"/[0-9][0-9][0-9]-*.sql; do
 		fi
 		continue
 	fi
+	# A COMMIT inside would end the file's transaction early: a failure after it would leave
+	# half the file applied and unrecorded.
+	if grep -Eiq '^[[:space:]]*(begin|commit|rollback|abort|start[[:space:]]+transaction)[[:space:]]*(work|transaction)?[[:space:]]*;' "$f"; then
+		echo "migrate: sql/$v.sql: transaction control (BEGIN, COMMIT...) in a migration; each file already runs in one transaction" >&2
+		exit 78
+	fi
 	# The lock serializes two runners; the second then fails on the version's primary key.
-	{
-		echo "SELECT pg_advisory_xact_lock(hashtext('eduinfo-pipeline migrations')) \\gset"
-		cat "$f"
-		echo
-		echo "INSERT INTO monitoring.schema_migrations (version, sha256) VALUES ('$v', '$sum');"
-	} | db -1 -f - >/dev/null || { echo "migrate: sql/$v.sql failed; nothing of it was applied" >&2; exit 69; }
+	# psql -1 runs the three in one transaction; its errors name the file and its line.
+	db -1 -c "SELECT pg_advisory_xact_lock(hashtext('eduinfo-pipeline migrations'))" -f "$f" \
+		-c "INSERT INTO monitoring.schema_migrations (version, sha256) VALUES ('$v', '$sum')" >/dev/null ||
+		{ echo "migrate: sql/$v.sql failed; nothing of it was applied" >&2; exit 69; }
 	echo "applied $v"
 done

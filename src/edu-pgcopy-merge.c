@@ -75,7 +75,7 @@ void check_rows(const char *rel, const char *cond, const char *what)
 	PGresult *res;
 
 	/* Numbering every row costs a sort: look for an offending row first. */
-	edu_str_add(&s, "SELECT count(*) FROM (SELECT 1 FROM %s WHERE %s LIMIT 1) x", rel, cond);
+	edu_str_add(&s, "SELECT count(*) FROM (SELECT 1 FROM %s s WHERE %s LIMIT 1) x", rel, cond);
 	if (count_of(s.p) == 0) {
 		edu_str_free(&s);
 		return;
@@ -180,9 +180,12 @@ void replace_rows(const struct edu_tsv_reader *r, const char *where, long long *
 	edu_str_add(&row, "ROW(");
 	add_input_cols(&row, r, "");
 	edu_str_add(&row, ")::text");
+	/* A ctid is unique only within one relation: a partitioned (or inherited) table
+	 * repeats it in each partition, so a row is named by (tableoid, ctid). */
 	edu_str_add(&s,
-	            "CREATE TEMP TABLE edu_old ON COMMIT DROP AS SELECT ctid AS edu_tid, %s AS "
-	            "edu_r, row_number() OVER (PARTITION BY %s) AS edu_n FROM %s WHERE %s",
+	            "CREATE TEMP TABLE edu_old ON COMMIT DROP AS SELECT tableoid AS edu_rel, "
+	            "ctid AS edu_tid, %s AS edu_r, row_number() OVER (PARTITION BY %s) AS edu_n "
+	            "FROM %s WHERE %s",
 	            row.p, row.p, target, where);
 	edu_pg_cmd(conn, s.p);
 	s.len = 0;
@@ -193,10 +196,10 @@ void replace_rows(const struct edu_tsv_reader *r, const char *where, long long *
 	edu_pg_cmd(conn, s.p);
 	s.len = 0;
 	edu_str_add(&s,
-	            "WITH d AS (DELETE FROM %s WHERE ctid IN (SELECT o.edu_tid FROM edu_old o "
-	            "LEFT JOIN edu_new n USING (edu_r, edu_n) WHERE n.edu_r IS NULL) RETURNING 1) "
-	            "SELECT count(*) FROM d",
-	            target);
+	            "WITH d AS (DELETE FROM %s WHERE %s AND (tableoid, ctid) IN (SELECT "
+	            "o.edu_rel, o.edu_tid FROM edu_old o LEFT JOIN edu_new n USING (edu_r, edu_n) "
+	            "WHERE n.edu_r IS NULL) RETURNING 1) SELECT count(*) FROM d",
+	            target, where);
 	*del = count_of(s.p);
 	s.len = 0;
 	edu_str_add(&s, "WITH i AS (INSERT INTO %s (", target);

@@ -103,7 +103,8 @@ static void load_catalog(const char *table, const char **nsp_rel)
 	                  "SELECT a.attname, a.attgenerated <> '', a.attnotnull, "
 	                  "t.typcategory <> 'A' AND NOT EXISTS (SELECT 1 FROM pg_opclass o "
 	                  "  JOIN pg_am m ON m.oid = o.opcmethod AND m.amname = 'btree' "
-	                  "  WHERE o.opcdefault AND o.opcintype = t.oid) "
+	                  "  WHERE o.opcdefault AND o.opcintype = t.oid), "
+	                  "a.atthasdef OR a.attidentity <> '' "
 	                  "FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid "
 	                  "WHERE a.attrelid = $1::oid AND a.attnum > 0 AND NOT a.attisdropped "
 	                  "ORDER BY a.attnum",
@@ -116,6 +117,7 @@ static void load_catalog(const char *table, const char **nsp_rel)
 		cols[i].generated = *PQgetvalue(res, (int)i, 1) == 't';
 		cols[i].notnull = *PQgetvalue(res, (int)i, 2) == 't';
 		cols[i].textcmp = *PQgetvalue(res, (int)i, 3) == 't';
+		cols[i].hasdef = *PQgetvalue(res, (int)i, 4) == 't';
 		cols[i].input = cols[i].key = 0;
 	}
 	PQclear(res);
@@ -139,6 +141,13 @@ static void match_header(const struct edu_tsv_reader *r, const char *shown)
 			        i + 1, r->header[i], shown);
 		c->input = 1;
 	}
+	/* Otherwise every row would fail, in the merge, where no input line can be named. */
+	for (size_t i = 0; i < ncols; i++)
+		if (cols[i].notnull && !cols[i].hasdef && !cols[i].generated && !cols[i].input)
+			edu_die(EDU_EX_DATAERR,
+			        "stdin:1: column %s: NOT NULL without a default in table %s, "
+			        "missing from the input (schema drift)",
+			        cols[i].name, shown);
 }
 
 /* Marks the key: -k columns (which need a unique index) or else the primary key. */
@@ -414,7 +423,7 @@ int main(int argc, char **argv)
 {
 	struct edu_tsv_reader r;
 	struct timespec t0;
-	struct edu_str s = {0}, where = {0};
+	struct edu_str s = {0}, where = {0}, outside = {0};
 	const char *shown, *p[1];
 	enum mode mode;
 	long long current = 0, ins = 0, upd = 0, del = 0;
@@ -462,6 +471,22 @@ int main(int argc, char **argv)
 			        c ? "the input" : "the table");
 		lit = PQescapeLiteral(conn, scope_val, strlen(scope_val));
 		edu_str_add(&where, "%s = %s", c->q, lit);
+		/* A value the column's type rejects is a bad -w, not bad input data. */
+		edu_str_add(&s, "SELECT 1 FROM %s WHERE %s LIMIT 0", target, where.p);
+		res = PQexec(conn, s.p);
+		if (PQresultStatus(res) != PGRES_TUPLES_OK && PQstatus(conn) == CONNECTION_OK)
+			edu_die(EDU_EX_USAGE, "-w %s: %s", opt.scope,
+			        PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY));
+		if (PQresultStatus(res) != PGRES_TUPLES_OK)
+			edu_pg_die(conn, res, "database");
+		PQclear(res);
+		/* The key is the table's, not the scope's: an input row whose key belongs to a
+		 * row of another scope would move that row into this one. */
+		if (nkey > 0 && !c->key) {
+			edu_str_add(&outside, "EXISTS (SELECT 1 FROM %s t WHERE ", target);
+			add_key_eq(&outside, "t", "s");
+			edu_str_add(&outside, " AND NOT (t.%s = %s) IS TRUE)", c->q, lit);
+		}
 		PQfreemem(lit);
 	} else {
 		edu_str_add(&where, "true");
@@ -476,10 +501,12 @@ int main(int argc, char **argv)
 		current = count_of(s.p);
 	}
 	if (!direct) {
-		/* The staging table has the target's types and NOT NULLs, so COPY itself
+		/* The staging table has the target's types, NOT NULLs and CHECKs, so COPY itself
 		 * names the line of a bad value, and only the input's columns. */
 		s.len = 0;
-		edu_str_add(&s, "CREATE TEMP TABLE %s (LIKE %s) ON COMMIT DROP", STAGE, target);
+		edu_str_add(&s,
+		            "CREATE TEMP TABLE %s (LIKE %s INCLUDING CONSTRAINTS) ON COMMIT DROP",
+		            STAGE, target);
 		edu_pg_cmd(conn, s.p);
 		s.len = 0;
 		for (size_t i = 0; i < ncols; i++)
@@ -513,6 +540,13 @@ int main(int argc, char **argv)
 		edu_str_add(&s, "NOT (%s) IS TRUE", where.p);
 		edu_str_add(&m, "column %s: row outside the scope -w %s", scope_col, opt.scope);
 		check_rows(direct ? target : STAGE, s.p, m.p);
+		m.len = 0;
+		edu_str_add(&m,
+		            "column %s: its key belongs to a row outside the scope -w %s (a scoped "
+		            "replace never moves rows between scopes)",
+		            scope_col, opt.scope);
+		if (outside.len && !direct)
+			check_rows(STAGE, outside.p, m.p);
 		edu_str_free(&m);
 	}
 	if (mode == REPLACE && !opt.force && current > 0 &&
@@ -561,6 +595,7 @@ int main(int argc, char **argv)
 	edu_tsv_close(&r);
 	edu_str_free(&s);
 	edu_str_free(&where);
+	edu_str_free(&outside);
 	free(scope_col);
 	free(scope_val);
 	edu_close_stdout();

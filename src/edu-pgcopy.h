@@ -17,7 +17,7 @@
 
 struct col {
 	char *name, *q; /* name and quoted name */
-	int generated, notnull, textcmp;
+	int generated, notnull, textcmp, hasdef;
 	int input, key;
 };
 

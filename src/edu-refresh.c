@@ -46,6 +46,21 @@ static struct {
 	long long lock_timeout;
 } opt = {.lock_timeout = 30};
 
+/* Runs a catalog query on a name given by the user: one that does not parse ("a b" unquoted)
+ * is a wrong name, like one that does not exist. */
+static PGresult *lookup(PGconn *conn, const char *sql, const char *name, const char *what)
+{
+	const char *p[1] = {name};
+	PGresult *res = PQexecParams(conn, sql, 1, NULL, p, NULL, NULL, 0);
+
+	if (PQresultStatus(res) != PGRES_TUPLES_OK && PQstatus(conn) == CONNECTION_OK)
+		edu_die(EDU_EX_CONFIG, "%s: %s: %s", name, what,
+		        PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY));
+	if (PQresultStatus(res) != PGRES_TUPLES_OK)
+		edu_pg_die(conn, res, "database");
+	return res;
+}
+
 static void refresh(PGconn *conn, const char *nsp, const char *rel, int concurrently)
 {
 	struct timespec t0;
@@ -136,7 +151,8 @@ int main(int argc, char **argv)
 	if (opt.table) {
 		const char *p[1] = {opt.table};
 
-		res = edu_pg_exec(conn, "SELECT to_regclass($1) IS NULL", 1, p);
+		res = lookup(conn, "SELECT to_regclass($1) IS NULL", opt.table,
+		             "no such table or view");
 		if (*PQgetvalue(res, 0, 0) == 't')
 			edu_die(EDU_EX_CONFIG, "table %s: no such table or view", opt.table);
 		PQclear(res);
@@ -153,13 +169,10 @@ int main(int argc, char **argv)
 		PGresult **views = edu_malloc((size_t)argc * sizeof(*views));
 
 		for (int i = 0; i < argc; i++) {
-			const char *p[1] = {argv[i]};
-
-			views[i] =
-			    edu_pg_exec(conn,
-			                "SELECT " COLS " FROM pg_class c JOIN pg_namespace n "
-			                "ON n.oid = c.relnamespace WHERE c.oid = to_regclass($1)",
-			                1, p);
+			views[i] = lookup(conn,
+			                  "SELECT " COLS " FROM pg_class c JOIN pg_namespace n "
+			                  "ON n.oid = c.relnamespace WHERE c.oid = to_regclass($1)",
+			                  argv[i], "no such materialized view");
 			if (PQntuples(views[i]) != 1 || *PQgetvalue(views[i], 0, 2) != 'm')
 				edu_die(EDU_EX_CONFIG, "%s: no such materialized view", argv[i]);
 		}

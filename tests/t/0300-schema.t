@@ -50,6 +50,24 @@ run sh "$T/sql/migrate.sh"
 is_status 78 "an applied migration that changed is refused"
 like_err "sql/002-tables.sql changed after it was applied" "says which file"
 
+# A broken migration: nothing of it applied nor recorded, psql names the file and its line.
+rm "$T/sql/002-tables.sql"
+cp "$EDU_ROOT/sql/002-tables.sql" "$T/sql/"
+printf 'create table mig_half (x int);\ncreate table mig_bad (x no_such_type);\n' >"$T/sql/900-broken.sql"
+run sh "$T/sql/migrate.sh"
+is_status 69 "a broken migration fails"
+like_err "900-broken.sql:2: ERROR: +type \"no_such_type\" does not exist" "the file and line are named"
+like_err "^migrate: sql/900-broken.sql failed; nothing of it was applied$" "says nothing was applied"
+is "$(sql "select to_regclass('mig_half') is null and not exists (select 1 from monitoring.schema_migrations
+	where version = '900-broken')")" t "nothing of the broken file applied or recorded"
+# A COMMIT inside would commit half the file before the error: refused before running.
+printf 'create table mig_half (x int);\ncommit;\ncreate table mig_bad (x no_such_type);\n' >"$T/sql/900-broken.sql"
+run sh "$T/sql/migrate.sh"
+is_status 78 "a migration with a COMMIT inside is refused"
+like_err "^migrate: sql/900-broken.sql: transaction control" "says why"
+is "$(sql "select to_regclass('mig_half') is null")" t "nothing of it applied"
+rm "$T/sql/900-broken.sql"
+
 for t in communes onisep_etablissements annuaire_etablissements lycees_indicateurs colleges_indicateurs \
 	dvf_mutations aggregated_data_lycees_2024 metrics_colleges_2024 mv_lycees_with_metrics \
 	mv_colleges_with_metrics; do

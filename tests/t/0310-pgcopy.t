@@ -286,3 +286,61 @@ for uai in 0350053T 0352069J 0350031U; do
 		from annuaire_etablissements where uai = '$uai'")" t \
 		"$uai: Lambert-93 transformed within 5 m of the directory's own WGS84"
 done
+
+# ---- replace within a scope never touches another scope
+# A partitioned table repeats ctids in each partition: rows are named by (tableoid, ctid).
+sql "create table pt (annee int, v text) partition by list (annee);
+	create table pt22 partition of pt for values in (2022);
+	create table pt23 partition of pt for values in (2023);
+	insert into pt values (2022, 'a'), (2022, 'b'), (2023, 'x'), (2023, 'y')" >/dev/null
+y22=$(table_sum pt22)
+printf 'annee\tv\n2023\tx\n2023\tz\n\\.\n' >"$T/pt"
+run_in "$T/pt" edu-pgcopy -w annee=2023 pt
+is_status 0 "scoped replace on a partitioned table"
+like_out "$(summary_re pt 1 0 1 1)" "one row deleted, the one of the scope"
+is "$(table_sum pt22)" "$y22" "the other partition is untouched"
+is "$(sql "select string_agg(v, '' order by v) from pt")" abxz "the table is the old 2022 and the new 2023"
+printf 'annee\tv\n2023\tx\n2022\tb\n2022\tc\n\\.\n' >"$T/pt2"
+run_in "$T/pt2" edu-pgcopy pt
+is_status 0 "replace of a whole partitioned table"
+is "$(sql "select string_agg(annee || v, ' ' order by v) from pt")" "2022b 2022c 2023x" \
+	"a partitioned table ends equal to the input"
+
+# With a key that does not include the scope column, an input row may name a row of another scope.
+sql "create table sc (id int primary key, grp int, v text);
+	insert into sc values (1, 1, 'a'), (2, 1, 'b'), (3, 2, 'c'), (4, 2, 'd')" >/dev/null
+sum=$(table_sum sc)
+printf 'id\tgrp\tv\n1\t1\ta\n3\t1\tX\n\\.\n' >"$T/sc"
+run_in "$T/sc" edu-pgcopy -w grp=1 sc
+is_status 65 "scoped replace whose input holds the key of a row of another scope"
+like_err "^edu-pgcopy: stdin:3: column grp: its key belongs to a row outside the scope -w grp=1 " \
+	"the line is named"
+is "$(table_sum sc)" "$sum" "table unchanged: the other scope's row was not moved"
+printf 'id\tgrp\tv\n1\t1\ta\n2\t1\tB\n5\t1\tn\n\\.\n' >"$T/sc2"
+run_in "$T/sc2" edu-pgcopy -w grp=1 sc
+is_status 0 "scoped replace on a keyed table"
+like_out "$(summary_re sc 1 1 0 1)" "one inserted, one updated"
+is "$(sql "select string_agg(id || v, ' ' order by id) from sc")" "1a 2B 3c 4d 5n" "the other scope is untouched"
+
+sum=$(table_sum dvf_mutations)
+run_in "$T/d23" edu-pgcopy -w annee=abc dvf_mutations
+is_status 64 "a -w value its column rejects is a usage error"
+like_err "^edu-pgcopy: -w annee=abc: invalid input syntax for type integer" "says which option"
+is "$(table_sum dvf_mutations)" "$sum" "table unchanged after a bad -w"
+
+# ---- a CHECK constraint or a required column, named before or during COPY, not in the merge
+sql "create table ck (id int primary key, v int check (v > 0), w int not null);
+	insert into ck values (1, 1, 1)" >/dev/null
+sum=$(table_sum ck)
+printf 'id\tv\tw\n1\t1\t1\n2\t-1\t1\n\\.\n' >"$T/ck"
+run_in "$T/ck" edu-pgcopy ck
+is_status 65 "a value a CHECK constraint rejects"
+like_err "^edu-pgcopy: stdin:3: new row for table ck violates check constraint \"ck_v_check\"$" \
+	"CHECK violation reported with its input line"
+is "$(table_sum ck)" "$sum" "table unchanged after a CHECK violation"
+printf 'id\tv\n1\t1\n2\t3\n\\.\n' >"$T/ck2"
+run_in "$T/ck2" edu-pgcopy -k id ck
+is_status 65 "a NOT NULL column without a default missing from the input"
+like_err "^edu-pgcopy: stdin:1: column w: NOT NULL without a default in table ck, missing from the input" \
+	"the missing column is named as schema drift"
+is "$(table_sum ck)" "$sum" "table unchanged after a missing required column"

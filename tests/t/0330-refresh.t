@@ -74,3 +74,11 @@ is_status 75 "lock timeout is retryable"
 like_err "m_b: refresh failed, previous contents kept: canceling statement due to lock timeout" "lock timeout said"
 ok $(($(date +%s) - start > 3)) "gave up after the lock timeout"
 wait "$holder"
+
+# A name that does not even parse (unquoted space) is a wrong name, said as such.
+run edu-refresh 'm a'
+is_status 78 "a view name that does not parse"
+like_err "^edu-refresh: m a: no such materialized view: invalid name syntax$" "the name is given back"
+run edu-refresh -t 'com munes'
+is_status 78 "a table name that does not parse"
+like_err "^edu-refresh: com munes: no such table or view" "the table name is given back"
