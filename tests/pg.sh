@@ -3,8 +3,10 @@
 # directory itself, trust authentication for the role "edu". Used by the tests and `make demo`.
 #   pg.sh start DIR [fast]   initdb if needed, start, create the template database edu_template
 #   pg.sh stop DIR           stop (fast shutdown)
+#   pg.sh remove DIR         stop and delete the cluster
 #   pg.sh env DIR            print the libpq environment to eval
-# initdb refuses to run as root, so as root the cluster belongs to the postgres system user.
+# initdb refuses to run as root, so as root the cluster belongs to the postgres system user; when
+# that user cannot reach DIR, the cluster is kept in /var/tmp and DIR is made a link to it.
 set -eu
 cmd=$1
 dir=$2
@@ -23,15 +25,21 @@ as_owner() {
 case $cmd in
 start)
 	mkdir -p "$dir"
-	dir=$(cd "$dir" && pwd)
+	dir=$(cd "$dir" && pwd -P)
 	if [ "$(id -u)" -eq 0 ]; then
 		chown postgres "$dir"
-		# The postgres user must be able to reach the directory.
-		d=$dir
-		while [ "$d" != / ]; do
-			chmod o+x "$d" 2>/dev/null || true
-			d=$(dirname "$d")
-		done
+		if ! runuser -u postgres -- test -x "$dir"; then
+			# The postgres user cannot reach DIR (a project under /root, say). Loosening
+			# the parents' permissions is not ours to do: the cluster lives in /var/tmp
+			# instead, and DIR becomes a link to it, so DIR still names it.
+			real=/var/tmp/eduinfo-pg-$(printf '%s' "$dir" | md5sum | cut -c1-16)
+			mkdir -p "$real" && chown postgres "$real" && chmod 700 "$real"
+			if ! rmdir "$dir" || ! ln -s "$real" "$dir"; then
+				echo "pg.sh: $dir: not empty and not reachable by the postgres user" >&2
+				exit 71
+			fi
+			dir=$real
+		fi
 	fi
 	if [ ! -f "$dir/data/PG_VERSION" ]; then
 		as_owner "$PGBIN/initdb" -D "$dir/data" -U edu --auth=trust -E UTF8 \
@@ -59,12 +67,22 @@ stop)
 		as_owner "$PGBIN/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null 2>&1 || true
 	fi
 	;;
+remove)
+	# Stops the cluster and deletes it, wherever it lives (DIR may be a link to /var/tmp).
+	if [ -e "$dir" ]; then
+		real=$(cd "$dir" && pwd -P)
+		if [ -f "$real/data/PG_VERSION" ]; then
+			as_owner "$PGBIN/pg_ctl" -D "$real/data" -m fast -w stop >/dev/null 2>&1 || true
+		fi
+		rm -rf "$real" "$dir"
+	fi
+	;;
 env)
-	dir=$(cd "$dir" && pwd)
+	dir=$(cd "$dir" && pwd -P)
 	printf 'PGHOST=%s; PGPORT=%s; PGUSER=edu; export PGHOST PGPORT PGUSER\n' "$dir" "$port"
 	;;
 *)
-	echo "usage: pg.sh start|stop|env DIR" >&2
+	echo "usage: pg.sh start|stop|remove|env DIR" >&2
 	exit 64
 	;;
 esac

@@ -16,8 +16,12 @@ export EDU_TESTTMP
 sh tests/pg.sh start "$EDU_TESTTMP/pg" fast || { echo "run: cannot start PostgreSQL" >&2; exit 71; }
 eval "$(sh tests/pg.sh env "$EDU_TESTTMP/pg")"
 cleanup() {
-	sh tests/pg.sh stop "$EDU_TESTTMP/pg"
-	[ -n "${EDU_KEEP:-}" ] || rm -rf "$EDU_TESTTMP"
+	if [ -n "${EDU_KEEP:-}" ]; then
+		sh tests/pg.sh stop "$EDU_TESTTMP/pg"
+	else
+		sh tests/pg.sh remove "$EDU_TESTTMP/pg"
+		rm -rf "$EDU_TESTTMP"
+	fi
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
