@@ -31,8 +31,8 @@ void c2t_open(struct c2t_in *in, const char *path, const char *encoding)
 			edu_die(EDU_EX_NOINPUT, "%s:", path);
 		in->name = path;
 	}
-	in->cap = C2T_BUF;
-	in->buf = edu_malloc(in->cap + 1);
+	in->cap = in->size = C2T_BUF;
+	in->buf = edu_malloc(in->size + 1);
 	in->buf[0] = '\n';
 	if (encoding != NULL) {
 		iconv_t cd = iconv_open("UTF-8", encoding);
@@ -77,8 +77,13 @@ static size_t decode(struct c2t_in *in)
 				in->eof = 1;
 				return got;
 			}
-			/* E2BIG: the buffer is full; otherwise all used, or a sequence cut
-			 * (EINVAL). */
+			/*
+			 * E2BIG: the next character does not fit in the room left, so the buffer
+			 * counts as full (a longer line is then handed over in pieces) until the
+			 * next move; otherwise all used, or a sequence cut (EINVAL).
+			 */
+			if (r == (size_t)-1 && errno == E2BIG)
+				in->cap = in->end;
 			if (in->end > end0 || (r == (size_t)-1 && errno == E2BIG))
 				return got;
 		}
@@ -113,6 +118,7 @@ size_t c2t_fill(struct c2t_in *in)
 		in->base += in->pos;
 		in->end -= in->pos;
 		in->pos = 0;
+		in->cap = in->size;
 	}
 	if (in->eof || in->end == in->cap) {
 		in->buf[in->end] = '\n';

@@ -15,6 +15,7 @@ struct c2t_in {
 	/* UTF-8 text: buf[pos..end) unread, buf[end] is always a '\n' sentinel */
 	unsigned char *buf;
 	size_t pos, end, cap;
+	size_t size; /* buf holds size + 1 bytes; -e lowers cap when a character won't fit */
 	int eof;
 	unsigned long long base; /* stream offset of buf[0] */
 	/* -e: raw bytes waiting for iconv */

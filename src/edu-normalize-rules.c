@@ -244,6 +244,10 @@ static const char *rule_int(const char *v, size_t n, char *dst, size_t *dn)
 
 	if (!parse_number(v, n, dst, dn, &num, 0) || num.exponent || num.frac_nonzero)
 		return "int needs a whole number";
+	/* "1,000" or "1.000" is a thousand with a separator as often as a one with decimals. */
+	if (*dn == num.int_end + 4)
+		return "int: a separator followed by three zeros is ambiguous (1,000: one or a "
+		       "thousand?)";
 	*dn = num.int_end;
 	dst[*dn] = '\0';
 	errno = 0;
@@ -518,7 +522,7 @@ static const char *rule_dept(const char *v, size_t n, char *dst, size_t *dn)
 
 static const char *rule_postal(const char *v, size_t n, char *dst, size_t *dn)
 {
-	if (!all_digits(v, n) || n < 4 || n > 5 || (n == 5 && v[0] == '0' && v[1] == '0'))
+	if (!all_digits(v, n) || n < 4 || n > 5 || (v[0] == '0' && (n == 4 || v[1] == '0')))
 		return "postal needs a 5-digit postal code";
 	/* As for INSEE codes, only one leading zero can have been lost. */
 	*dn = 0;

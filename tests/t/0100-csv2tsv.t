@@ -199,3 +199,21 @@ is_status 0 '5 MB geo-DVF-shaped file'
 same_file "$OUT" "$T/big.ref" 'equals the Python csv reference across buffer boundaries'
 run_sh "cat '$T/big.csv' | edu-csv2tsv -e utf-8"
 same_file "$OUT" "$T/big.ref" 'the same through a pipe and iconv'
+
+# ---- -e: a line longer than the buffer whose decoded characters do not fill it exactly ----
+# 1 MiB of 'é' after an odd prefix leaves one byte of room that a 2-byte character cannot take;
+# the buffer must then count as full (it used to loop for ever), and the text must come out whole.
+/usr/bin/python3 -c '
+import sys
+o = sys.stdout.buffer
+o.write(b"a;b\n1;x" + b"\xe9" * (1 << 19) + b"\x80" * 1000 + b"\n2;y\n")
+' >"$T/long1252.csv"
+iconv -f windows-1252 -t utf-8 "$T/long1252.csv" >"$T/long1252.utf8"
+run edu-csv2tsv "$T/long1252.utf8"
+cp "$OUT" "$T/long1252.ref"
+run timeout 20 edu-csv2tsv -e windows-1252 "$T/long1252.csv"
+is_status 0 '-e: a line longer than the buffer ending in a character that does not fit'
+empty_err '-e long line: nothing on stderr'
+same_file "$OUT" "$T/long1252.ref" '-e long line: same output as converting the UTF-8 file'
+run_sh "cat '$T/long1252.csv' | timeout 20 edu-csv2tsv -e windows-1252"
+same_file "$OUT" "$T/long1252.ref" '-e long line: the same through a pipe'

@@ -74,6 +74,10 @@ for LC_ALL in C C.UTF-8; do
 	bad int '1 23' 'int needs a whole number'
 	bad int '1234 567' 'int needs a whole number'
 	bad int 2147483648 'int out of range -2147483648..2147483647'
+	# A separator then three zeros may be a thousands separator: refused, not read as 1.
+	bad int '1,000' 'int: a separator followed by three zeros is ambiguous (1,000: one or a thousand?)'
+	bad int '1.000' 'int: a separator followed by three zeros is ambiguous (1,000: one or a thousand?)'
+	good int '1,00' 1
 	bad int 'S' 'int needs a whole number' 'null=NC,ND,-,s'
 
 	good decimal '1 234,56' 1234.56
@@ -188,6 +192,7 @@ for LC_ALL in C C.UTF-8; do
 	good postal ' 35064 ' 35064
 	bad postal 750 'postal needs a 5-digit postal code'
 	bad postal 00100 'postal needs a 5-digit postal code'
+	bad postal 0100 'postal needs a 5-digit postal code'
 	bad postal 7500A 'postal needs a 5-digit postal code'
 	bad postal 123456 'postal needs a 5-digit postal code'
 

@@ -44,6 +44,13 @@ is "$(rows 2020)" "$(cat "$T/raw.want")" \
 is "$(sql "select code_postal || ' ' || code_commune || ' ' || valeur_fonciere || ' ' || numero_disposition
 	from dvf_mutations where annee = 2020 and adresse_nom_voie = 'FORTUNAT' and date_mutation = '2020-01-07'")" \
 	"01250 01072 8000.00 1" "the first raw row: 1250 → 01250, 72 → 01072, 8000,00 → 8000.00, 000001 → 1"
+# geo-dvf's adresse_nom_voie is "Type de voie" and "Voie" joined (RUE DE LA CHARTREUSE): so is the raw one.
+is "$(sql "select string_agg(distinct adresse_nom_voie, ';') from dvf_mutations where annee = 2020 and
+	code_commune = '01289' and date_mutation in ('2020-01-07', '2020-01-10') and valeur_fonciere in (75000, 64000)")" \
+	"RUE DE LA CHARTREUSE" "the street type of the raw file is kept, as geo-dvf does"
+is "$(sql "select string_agg(v, ';' order by v collate \"C\") from (select coalesce(adresse_nom_voie, '-') v from dvf_mutations where annee = 2020) x")" \
+	"$(awk -F'|' 'NR > 1 { v = $14 == "" ? $16 : $16 == "" ? $14 : $14 " " $16; gsub(/  +/, " ", v); print v == "" ? "-" : v }' "$raw" |
+		LC_ALL=C sort | paste -sd';')" "every row's street: type and name joined"
 is "$(sql 'select count(*) from dvf_mutations where annee = 2020 and geom is not null')" 0 \
 	"the raw file has no coordinates: no point"
 sum2025=$(table_sum "$(year 2025)")
