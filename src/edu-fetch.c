@@ -26,23 +26,55 @@ static const char SYNOPSIS[] =
     "       [-R retries] [-T timeout] [-y year] source | url";
 
 static char tmp_path[4096]; /* the temporary output while it is not renamed into place */
+static int to_pipe;         /* the body goes to standard output */
+/* Body bytes went to standard output and the download did not succeed (yet). */
+static volatile sig_atomic_t piped;
+
+/*
+ * The abort mark, when bytes were streamed and the download is not complete: however edu-fetch
+ * ends (an error after the body, a signal), the reader must not take what it got for a whole
+ * file. Only write(2): this also runs in a signal handler.
+ */
+static void abort_pipe(void)
+{
+	if (piped) {
+		ssize_t r = write(STDOUT_FILENO, EDU_ABORT_MARK, EDU_ABORT_MARK_LEN);
+
+		(void)r;
+		piped = 0;
+	}
+}
 
 static void remove_tmp(void)
 {
 	if (tmp_path[0])
 		unlink(tmp_path);
+	abort_pipe();
 }
 
 static void on_signal(int sig)
 {
 	if (tmp_path[0])
 		unlink(tmp_path);
+	abort_pipe();
 	signal(sig, SIG_DFL);
 	raise(sig);
 }
 
+/* Catches sig, unless it was ignored when we started: nohup(1) must keep working. */
+static void catch_signal(int sig)
+{
+	struct sigaction sa;
+
+	if (sigaction(sig, NULL, &sa) == 0 && sa.sa_handler == SIG_IGN)
+		return;
+	signal(sig, on_signal);
+}
+
 static void sink(void *ctx, const char *p, size_t n)
 {
+	if (to_pipe)
+		piped = 1;
 	edu_out_write(ctx, p, n);
 }
 
@@ -232,13 +264,14 @@ int main(int argc, char *argv[])
 		return EDU_EX_OK;
 	}
 
-	if (output) {
-		atexit(remove_tmp);
-		signal(SIGINT, on_signal);
-		signal(SIGTERM, on_signal);
-		signal(SIGHUP, on_signal);
+	atexit(remove_tmp);
+	catch_signal(SIGINT);
+	catch_signal(SIGTERM);
+	catch_signal(SIGHUP);
+	if (output)
 		fd = open_tmp(output);
-	}
+	else
+		to_pipe = 1;
 	edu_out_init(&out, fd, output ? tmp_path : "stdout");
 	rq.sink = sink;
 	rq.restart = output ? restart : NULL;
@@ -256,6 +289,7 @@ int main(int argc, char *argv[])
 			edu_out_flush(&out);
 			edu_out_write(&out, EDU_ABORT_MARK, EDU_ABORT_MARK_LEN);
 			edu_out_flush(&out);
+			piped = 0;
 			if (rc != EDU_EX_TEMPFAIL && rc != EDU_EX_UNAVAILABLE)
 				rc = EDU_EX_TEMPFAIL;
 		}
@@ -267,7 +301,8 @@ int main(int argc, char *argv[])
 		record_pending(conninfo, &src, &rs);
 	if (output)
 		commit_file(output, fd);
-	else
+	piped = 0; /* complete, checked and recorded: from now on a failure is not the body's */
+	if (!output)
 		edu_close_stdout();
 	if (verbose)
 		edu_warn("%s: %s %ld, %llu bytes, sha256 %s, %d attempt%s",

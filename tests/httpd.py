@@ -17,12 +17,15 @@ A scripted response is an object; every key is optional:
   body          text body; "@BASE@" is replaced by http://127.0.0.1:PORT
   body_file     file (relative to the script's directory) to send instead of body, with
                 "@BASE@" replaced too
-  headers       extra headers {name: value}
+  headers       extra headers {name: value}; a value "@NOW+N@" is the HTTP date N seconds after
+                the request (a Retry-After date)
   etag, last_modified   validators to send; last_modified "@NOW@" is the time of the request
   conditional   true: answer 304 when If-None-Match / If-Modified-Since match the validators
   gzip          true: send the body gzip-encoded with Content-Encoding: gzip
   delay         seconds to sleep before answering (a slow server)
   cut           send only this many body bytes, then close (Content-Length stays the full size)
+  stall         [bytes, seconds]: send this many body bytes, then wait before the rest (a stalled
+                transfer, to time out or to interrupt)
   location      Location header (use with a 3xx status)
 The list is played in order, one entry per request to that path; the last entry repeats. The
 script file is re-read when it changes, which also restarts every sequence.
@@ -55,6 +58,13 @@ def load_script(path):
         STATE["mtime"] = key
         STATE["counts"] = {}
     return STATE["script"]
+
+
+def http_date_in(value):
+    """ "@NOW+N@" -> the HTTP date N seconds from now; any other value unchanged."""
+    if isinstance(value, str) and value.startswith("@NOW+") and value.endswith("@"):
+        return email.utils.formatdate(time.time() + float(value[5:-1]), usegmt=True)
+    return value
 
 
 class Handler(http.server.BaseHTTPRequestHandler):
@@ -103,7 +113,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def base(self):
         return "http://127.0.0.1:%d" % self.server.server_address[1]
 
-    def send_body(self, status, headers, body, head, cut=None):
+    def send_body(self, status, headers, body, head, cut=None, stall=None):
         self.send_response(status)
         for k, v in headers.items():
             self.send_header(k, v)
@@ -119,13 +129,18 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.wfile.flush()
             self.close_connection = True
             return
+        if stall is not None:
+            self.wfile.write(body[:stall[0]])
+            self.wfile.flush()
+            time.sleep(float(stall[1]))
+            body = body[stall[0]:]
         self.wfile.write(body)
 
     def scripted(self, r, head):
         if r.get("delay"):
             time.sleep(float(r["delay"]))
         status = int(r.get("status", 200))
-        headers = dict(r.get("headers", {}))
+        headers = {k: http_date_in(v) for k, v in r.get("headers", {}).items()}
         if "body_file" in r:
             with open(os.path.join(os.path.dirname(self.server.script), r["body_file"]), "rb") as f:
                 body = f.read().replace(b"@BASE@", self.base().encode())
@@ -146,7 +161,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             body = gzip.compress(body, mtime=0)
             headers["Content-Encoding"] = "gzip"
         headers.setdefault("Content-Type", "text/plain; charset=utf-8")
-        self.send_body(status, headers, body, head, r.get("cut"))
+        self.send_body(status, headers, body, head, r.get("cut"), r.get("stall"))
 
     def not_modified(self, etag, last_modified):
         inm = self.headers.get("If-None-Match")

@@ -35,6 +35,7 @@ struct xfer {
 	int sniffed, headers_seen;
 	int encoded;         /* Content-Encoding: Content-Length counts encoded bytes */
 	const char *refused; /* why the body was refused */
+	char location[512];  /* of the last response, to name a refused redirect */
 	struct edu_progress prog;
 	int prog_on;
 };
@@ -75,18 +76,41 @@ static int success(long status)
 	return status == 0 || (status >= 200 && status < 300);
 }
 
+/*
+ * True when p starts like markup: "<!", "<?" or a tag name ended by a blank, '>' or '/'. A bare
+ * '<' is not enough: a CSV header may well start with "<5 ans;".
+ */
+static int markup(const unsigned char *p, size_t n)
+{
+	size_t j = 1;
+
+	if (n < 2 || p[0] != '<')
+		return 0;
+	if (p[1] == '!' || p[1] == '?')
+		return 1;
+	if (p[1] == '/')
+		j++;
+	if (j >= n || !((p[j] >= 'a' && p[j] <= 'z') || (p[j] >= 'A' && p[j] <= 'Z')))
+		return 0;
+	while (j < n && ((p[j] >= 'a' && p[j] <= 'z') || (p[j] >= 'A' && p[j] <= 'Z') ||
+	                 (p[j] >= '0' && p[j] <= '9') || p[j] == '-' || p[j] == ':'))
+		j++;
+	return j == n || strchr(" \t\r\n>/", p[j]) != NULL;
+}
+
 /* Why the first bytes are not the declared format, or NULL. */
 static const char *sniff_refusal(int fmt, const char *ctype, const unsigned char *p, size_t n)
 {
 	size_t i = 0;
 
+	/* Even unchecked, an empty body is never a download: it would replace a good file. */
+	if (n == 0)
+		return "empty body";
 	if (fmt == EDU_FMT_ANY)
 		return NULL;
 	if (strncasecmp(ctype, "text/html", 9) == 0 ||
 	    strncasecmp(ctype, "application/xhtml", 17) == 0)
 		return "the server sent an HTML page (Content-Type text/html)";
-	if (n == 0)
-		return "empty body";
 	if (fmt == EDU_FMT_GZIP) {
 		if (n >= 2 && p[0] == 0x1f && p[1] == 0x8b)
 			return NULL;
@@ -98,7 +122,7 @@ static const char *sniff_refusal(int fmt, const char *ctype, const unsigned char
 		i = 3;
 	while (i < n && (p[i] == ' ' || p[i] == '\t' || p[i] == '\r' || p[i] == '\n'))
 		i++;
-	if (i < n && p[i] == '<')
+	if (markup(p + i, n - i))
 		return "the body is an HTML or XML page";
 	switch (fmt) {
 	case EDU_FMT_CSV:
@@ -166,6 +190,7 @@ static size_t on_header(char *p, size_t size, size_t nmemb, void *v)
 		rs->etag[0] = rs->last_modified[0] = rs->content_type[0] = rs->reason[0] = '\0';
 		rs->retry_after = -1;
 		x->encoded = 0;
+		x->location[0] = '\0';
 		if (sp && (sp = strchr(sp + 1, ' ')) != NULL)
 			snprintf(rs->reason, sizeof(rs->reason), "%s", sp + 1);
 		return n;
@@ -181,6 +206,8 @@ static size_t on_header(char *p, size_t size, size_t nmemb, void *v)
 		snprintf(rs->last_modified, sizeof(rs->last_modified), "%s", val);
 	} else if (strcasecmp(line, "Content-Type") == 0) {
 		snprintf(rs->content_type, sizeof(rs->content_type), "%s", val);
+	} else if (strcasecmp(line, "Location") == 0) {
+		snprintf(x->location, sizeof(x->location), "%s", val);
 	} else if (strcasecmp(line, "Content-Encoding") == 0) {
 		x->encoded = strcasecmp(val, "identity") != 0;
 	} else if (strcasecmp(line, "Retry-After") == 0) {
@@ -213,7 +240,9 @@ static size_t on_body(char *p, size_t size, size_t nmemb, void *v)
 	if (!x->headers_seen) {
 		x->headers_seen = 1;
 		rs->status = status;
-		if (curl_easy_getinfo(x->h, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &cl) == CURLE_OK)
+		/* Compressed, Content-Length counts the encoded bytes: not the size we keep. */
+		if (!x->encoded &&
+		    curl_easy_getinfo(x->h, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &cl) == CURLE_OK)
 			rs->content_length = cl;
 		if (x->rq->on_headers && x->rq->on_headers(x->rq->ctx, rs)) {
 			rs->stopped = 1;
@@ -237,6 +266,16 @@ static size_t on_body(char *p, size_t size, size_t nmemb, void *v)
 	}
 	forward(x, p, n);
 	return n;
+}
+
+static int refusal(struct xfer *x)
+{
+	if (x->rq->format == EDU_FMT_ANY)
+		snprintf(x->rs->error, sizeof(x->rs->error), "%s", x->refused);
+	else
+		snprintf(x->rs->error, sizeof(x->rs->error), "%s, not %s", x->refused,
+		         format_name(x->rq->format));
+	return EDU_EX_UNAVAILABLE;
 }
 
 static int curl_exit(CURLcode c)
@@ -293,6 +332,7 @@ static int perform(struct xfer *x)
 	x->sniffed = x->headers_seen = 0;
 	x->refused = NULL;
 	x->prog_on = x->encoded = 0;
+	x->location[0] = '\0';
 	errbuf[0] = '\0';
 	EVP_DigestInit_ex(x->md, EVP_sha256(), NULL);
 
@@ -347,9 +387,13 @@ static int perform(struct xfer *x)
 
 	if (rs->stopped)
 		return EDU_EX_OK;
-	if (x->refused) {
-		snprintf(rs->error, sizeof(rs->error), "%s, not %s", x->refused,
-		         format_name(x->rq->format));
+	if (x->refused)
+		return refusal(x);
+	if (c == CURLE_UNSUPPORTED_PROTOCOL && status >= 300 && status < 400) {
+		/* The server's choice, not the user's: a permanent failure, not a usage error. */
+		snprintf(rs->error, sizeof(rs->error),
+		         "HTTP %ld redirect to '%s' refused: only http and https are followed",
+		         status, x->location);
 		return EDU_EX_UNAVAILABLE;
 	}
 	if (c != CURLE_OK) {
@@ -361,11 +405,8 @@ static int perform(struct xfer *x)
 			return rc;
 	}
 	if (success(status)) {
-		if (!x->sniffed && !check_sniff(x)) {
-			snprintf(rs->error, sizeof(rs->error), "%s, not %s", x->refused,
-			         format_name(x->rq->format));
-			return EDU_EX_UNAVAILABLE;
-		}
+		if (!x->sniffed && !check_sniff(x))
+			return refusal(x);
 		/* curl checks Content-Length on HTTP/1.1; this covers what it cannot see. */
 		if (cl >= 0 && rs->size < (unsigned long long)cl && status != 0 && !x->encoded) {
 			snprintf(rs->error, sizeof(rs->error), "body shorter than Content-Length");

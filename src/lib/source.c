@@ -11,6 +11,7 @@
 #include <spawn.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -170,6 +171,17 @@ void edu_source_load(struct edu_source *s, const char *config, const char *id)
 		        config, id, s->format_name);
 	if (*s->url == '\0' && *s->resolve_api == '\0')
 		edu_die(EDU_EX_CONFIG, "%s: %s: neither \"url\" nor \"resolve\"", config, id);
+	/* Else libcurl guesses http:// for a typo, and edu-ifmodified never reads the method of
+	 * a source not imported yet: a broken entry must fail before anything is fetched. */
+	if (*s->url && strncasecmp(s->url, "http://", 7) != 0 &&
+	    strncasecmp(s->url, "https://", 8) != 0 && strncasecmp(s->url, "file://", 7) != 0)
+		edu_die(EDU_EX_CONFIG, "%s: %s: url '%s': not an http, https or file URL", config,
+		        id, s->url);
+	if (strcmp(s->change, "conditional") != 0 && strcmp(s->change, "sha256") != 0 &&
+	    strcmp(s->change, "datagouv") != 0)
+		edu_die(EDU_EX_CONFIG,
+		        "%s: %s: change '%s': not one of conditional, sha256, datagouv", config, id,
+		        s->change);
 }
 
 static char *replace_year(char *s, int year)

@@ -100,7 +100,7 @@ log_clear
 run edu-fetch -T 1 -R 1 -o "$T/out/slow.csv" t_slow
 is_status 75 "t_slow: a timeout is a temporary failure"
 like_err '^edu-fetch: t_slow: Operation (too slow|timed out)' "t_slow: the message says timeout"
-is "$(requests /slow)" 2 "t_slow: retried once (-r 1)"
+is "$(requests /slow)" 2 "t_slow: retried once (-R 1)"
 [ ! -e "$T/out/slow.csv" ]
 ok $? "t_slow: no file created"
 log_clear
@@ -199,8 +199,8 @@ run edu-fetch -y 2024 -o "$T/out/full.csv.gz" t_year
 is_status 0 "t_year: a gzip file"
 same_file "$T/out/full.csv.gz" "$T/www/full.csv.gz" "t_year: kept compressed"
 run edu-fetch -F json "$BASE/geo-dvf/2024/full.csv.gz"
-is_status 69 "-t json on gzip data is refused"
-like_err 'the body is not JSON, not json$|the body is not JSON' "-t json: the message"
+is_status 69 "-F json on gzip data is refused"
+like_err 'the body is not JSON, not json$|the body is not JSON' "-F json: the message"
 log_clear
 
 # ---- DVF raw: the URL comes from the data.gouv.fr dataset API ----
@@ -221,6 +221,121 @@ is_status 69 "dvf_raw: no resource for that year"
 like_err "^edu-fetch: dvf_raw: $BASE/api/1/datasets/dvf/: no resource named valeursfoncieres-2019.txt.zip$" \
 	"dvf_raw: the message names the missing resource"
 log_clear
+
+# ---- Retry-After as an HTTP date ----
+run edu-fetch -o "$T/out/busy.csv" t_busy_date
+is_status 0 "t_busy_date: a 429 then a 200 succeeds"
+is "$(requests /busy-date)" 2 "t_busy_date: two requests"
+gap=$(jq -rs '[.[] | select(.path == "/busy-date") | .time] | (.[1] - .[0]) >= 1.9' "$HTTPD_LOG")
+is "$gap" true "t_busy_date: the second request waited for the Retry-After date, 3 s away"
+log_clear
+
+# ---- 5xx every time: retried, bounded ----
+run edu-fetch -R 2 -o "$T/out/down.csv" t_down
+is_status 75 "t_down: a 503 every time is a temporary failure"
+like_err '^edu-fetch: t_down: HTTP 503 Service Unavailable$' "t_down: the message names the status"
+is "$(requests /down)" 3 "t_down: one request and -R 2 retries, no more"
+[ ! -e "$T/out/down.csv" ]
+ok $? "t_down: no file"
+log_clear
+
+# ---- a redirect to another scheme ----
+run edu-fetch -o "$T/out/to-file.csv" t_to_file
+is_status 69 "t_to_file: a redirect to a file:// URL is a permanent failure, not a usage error"
+like_err "^edu-fetch: t_to_file: HTTP 302 redirect to 'file:///etc/passwd' refused: only http and https are followed$" \
+	"t_to_file: the message names the refused target"
+is "$(requests /to-file)" 1 "t_to_file: not retried"
+[ ! -e "$T/out/to-file.csv" ]
+ok $? "t_to_file: no file"
+log_clear
+
+# ---- sniffing: markup, not a bare '<' ----
+run edu-fetch -o "$T/out/lt.csv" t_lt
+is_status 0 "t_lt: a CSV whose first field starts with '<' is not an HTML page"
+empty_err "t_lt: silent"
+printf '<5 ans;effectif\n12;34\n' >"$T/lt.expect"
+same_file "$T/out/lt.csv" "$T/lt.expect" "t_lt: the file is the body"
+run edu-fetch t_bom_html
+is_status 69 "t_bom_html: a BOM, blank lines, then an upper-case <!DOCTYPE HTML is refused"
+like_err '^edu-fetch: t_bom_html: the body is an HTML or XML page, not csv$' "t_bom_html: the message"
+empty_out "t_bom_html: nothing written"
+log_clear
+
+# ---- an empty 200 never replaces a file, even unchecked ----
+echo "previous good file" >"$T/out/empty.csv"
+run edu-fetch -o "$T/out/empty.csv" "$BASE/empty"
+is_status 69 "empty body to a URL (format any): refused"
+like_err "^edu-fetch: $BASE/empty: empty body$" "empty body: the message"
+is "$(cat "$T/out/empty.csv")" "previous good file" "empty body: the previous file is kept"
+is "$(find "$T/out" -name '.*' | wc -l | tr -d ' ')" 0 "empty body: no temporary file left"
+log_clear
+
+# ---- interrupted while the body streams (the server stalls after 5000 bytes) ----
+printf '\0EDU-ABORT: upstream transfer failed\n' >"$T/mark"
+mark_len=$(wc -c <"$T/mark")
+stalled() { # stalled: wait until the body of /stall started, then a little more
+	for _ in $(seq 100); do
+		[ "$(requests /stall)" -ge 1 ] && break
+		sleep 0.05
+	done
+	sleep 0.5
+}
+cp "$T/out/keep.csv" "$T/out/stall.csv"
+edu-fetch -o "$T/out/stall.csv" t_stall >"$OUT" 2>"$ERR" &
+pid=$!
+stalled
+kill -TERM "$pid"
+wait "$pid"
+status=$?
+is_status 143 "t_stall -o: killed by SIGTERM"
+is "$(cat "$T/out/stall.csv")" "previous good file" "t_stall -o, SIGTERM: the previous file is kept"
+is "$(find "$T/out" -name '.*' | wc -l | tr -d ' ')" 0 "t_stall -o, SIGTERM: no temporary file left"
+log_clear
+edu-fetch t_stall >"$OUT" 2>"$ERR" &
+pid=$!
+stalled
+kill -TERM "$pid"
+wait "$pid"
+status=$?
+is_status 143 "t_stall to a pipe: killed by SIGTERM"
+same_file <(tail -c "$mark_len" "$OUT") "$T/mark" "t_stall to a pipe, SIGTERM: the output ends with the abort mark"
+n=$(($(wc -c <"$OUT") - mark_len))
+[ "$n" -ge 0 ] && cmp -s <(head -c "$n" "$OUT") <(head -c "$n" "$IVAC")
+ok $? "t_stall to a pipe, SIGTERM: before it, a prefix of the body ($n bytes)"
+log_clear
+(
+	trap '' HUP
+	exec edu-fetch -o "$T/out/stall.csv" t_stall >"$OUT" 2>"$ERR"
+) &
+pid=$!
+stalled
+kill -HUP "$pid"
+sleep 0.3
+kill -0 "$pid" 2>/dev/null
+ok $? "t_stall -o, SIGHUP ignored at start (nohup): not caught, the download goes on"
+kill -TERM "$pid"
+wait "$pid"
+is "$(find "$T/out" -name '.*' | wc -l | tr -d ' ')" 0 "t_stall -o, then SIGTERM: no temporary file left"
+log_clear
+
+# ---- the database cannot be reached after the body streamed into a pipe ----
+run env DATABASE_URL="postgresql://edu:s3cretpw@/edu?host=$T/nopg" edu-fetch t_csv
+is_status 75 "pipe, database unreachable: temporary failure"
+like_err '^edu-fetch: database: cannot connect: ' "pipe, database unreachable: the message"
+grep -q s3cret "$ERR"
+ok $((!$?)) "pipe, database unreachable: the password is not printed"
+cat "$IVAC" "$T/mark" >"$T/db.expect"
+same_file "$OUT" "$T/db.expect" "pipe, database unreachable: the body, then the abort mark"
+log_clear
+
+# ---- a config entry that cannot be fetched as written ----
+jq '.sources += [{"id": "t_typo", "url": "127.0.0.1/ivac.csv", "format": "csv"}]' \
+	"$T/sources.json" >"$T/typo.json"
+run edu-fetch -c "$T/typo.json" t_typo
+is_status 78 "a URL without a scheme is a config error"
+like_err "^edu-fetch: $T/typo.json: t_typo: url '127.0.0.1/ivac.csv': not an http, https or file URL$" \
+	"URL without a scheme: the message"
+is "$(wc -l <"$HTTPD_LOG" | tr -d ' ')" 0 "URL without a scheme: no request"
 
 # ---- usage and config errors ----
 run edu-fetch nosuch

@@ -57,6 +57,14 @@ empty_err "never imported: silent"
 is "$(requests /ivac.csv)" 0 "never imported: no request"
 is "$(state t_csv)" "changed|-|t" "never imported: last_status changed, last_checked set"
 
+# ---- downloaded but never loaded: only pending values, which are never compared ----
+edu-fetch -q t_gz >/dev/null
+log_clear
+run edu-ifmodified t_gz
+is_status 0 "pending values only: changed"
+is "$(cat "$OUT")" t_gz "pending values only: the id is printed"
+is "$(requests /gz)" 0 "pending values only: no conditional request built from them"
+
 # ---- ETag: 304 ----
 imported t_csv
 before=$(known t_csv)
@@ -131,6 +139,31 @@ run edu-ifmodified t_lying
 is_status 0 "lying Last-Modified, changed body: changed"
 is "$(cat "$OUT")" t_lying "changed body: printed"
 
+# ---- a compressed answer with only a Last-Modified, conditions ignored ----
+imported t_gzlm
+before=$(known t_gzlm)
+log_clear
+run edu-ifmodified -v t_gzlm
+is_status 1 "gzip, same Last-Modified: unchanged (Content-Length is the compressed size)"
+like_err '^edu-ifmodified: t_gzlm: HTTP 200, unchanged \(validators\)$' "gzip: decided by Last-Modified"
+is "$(req_header /gzlm if-modified-since)" "Tue, 14 Oct 2025 08:00:00 GMT" "gzip: If-Modified-Since sent"
+[[ $(req_header /gzlm accept-encoding) == *gzip* ]]
+ok $? "gzip: Accept-Encoding offered gzip"
+is "$(requests /gzlm)" 1 "gzip: one request"
+is "$(state t_gzlm)" "unchanged|-|t" "gzip: recorded unchanged"
+is "$(known t_gzlm)" "$before" "gzip: known values untouched"
+
+# ---- a broken entry fails even for a source never imported ----
+jq '.sources += [{"id": "t_etag", "url": "http://127.0.0.1:1/x", "format": "csv", "change": "etag"}]' \
+	"$T/sources.json" >"$T/bad-change.json"
+run edu-ifmodified -c "$T/bad-change.json" t_etag
+is_status 78 "an unknown change method is a config error"
+like_err "^edu-ifmodified: $T/bad-change.json: t_etag: change 'etag': not one of conditional, sha256, datagouv$" \
+	"unknown change method: the message"
+empty_out "unknown change method: nothing printed"
+is "$(sql "select count(*) from monitoring.data_sources where id = 't_etag'")" 0 \
+	"unknown change method: nothing recorded"
+
 # ---- -n writes nothing ----
 checked=$(sql "select last_checked from monitoring.data_sources where id = 't_lying'")
 run edu-ifmodified -n t_lying
@@ -138,6 +171,14 @@ is_status 0 "-n: still checks"
 is "$(cat "$OUT")" t_lying "-n: prints"
 is "$(sql "select last_checked from monitoring.data_sources where id = 't_lying'")" "$checked" \
 	"-n: last_checked untouched"
+sql "insert into monitoring.data_sources (id, name, known_sha256) values ('t_busy_long', 'test', 'f00')" \
+	>/dev/null
+rows=$(table_sum monitoring.data_sources)
+run edu-ifmodified -n t_lying t_missing t_busy_long
+is_status 75 "-n: the 429 still fails"
+is "$(tr '\n' ' ' <"$OUT")" "t_lying t_missing " "-n: the changed and the never-imported printed"
+is "$(table_sum monitoring.data_sources)" "$rows" \
+	"-n: a change, a never-imported source and a 429 write nothing at all"
 
 # ---- -f: everything changed, no request ----
 log_clear
