@@ -264,6 +264,10 @@ int main(int argc, char *argv[])
 		return EDU_EX_OK;
 	}
 
+	/* A database that refuses us is found out now, not after a multi-gigabyte download. */
+	if (is_source && edu_db_configured(conninfo))
+		PQfinish(edu_pg_connect(conninfo));
+
 	atexit(remove_tmp);
 	catch_signal(SIGINT);
 	catch_signal(SIGTERM);
