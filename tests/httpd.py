@@ -113,7 +113,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def base(self):
         return "http://127.0.0.1:%d" % self.server.server_address[1]
 
-    def send_body(self, status, headers, body, head, cut=None, stall=None):
+    def send_body(self, status, headers, body, head, cut=None, stall=None, trickle=None):
         self.send_response(status)
         for k, v in headers.items():
             self.send_header(k, v)
@@ -134,6 +134,17 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.wfile.flush()
             time.sleep(float(stall[1]))
             body = body[stall[0]:]
+        if trickle is not None:
+            # [bytes, seconds]: a server that never stalls outright but crawls
+            try:
+                while body:
+                    self.wfile.write(body[:trickle[0]])
+                    self.wfile.flush()
+                    body = body[trickle[0]:]
+                    time.sleep(float(trickle[1]))
+            except (BrokenPipeError, ConnectionResetError):
+                pass
+            return
         self.wfile.write(body)
 
     def scripted(self, r, head):
@@ -161,7 +172,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             body = gzip.compress(body, mtime=0)
             headers["Content-Encoding"] = "gzip"
         headers.setdefault("Content-Type", "text/plain; charset=utf-8")
-        self.send_body(status, headers, body, head, r.get("cut"), r.get("stall"))
+        self.send_body(status, headers, body, head, r.get("cut"), r.get("stall"), r.get("trickle"))
 
     def not_modified(self, etag, last_modified):
         inm = self.headers.get("If-None-Match")

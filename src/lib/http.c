@@ -359,7 +359,9 @@ static int perform(struct xfer *x)
 	curl_easy_setopt(x->h, CURLOPT_ACCEPT_ENCODING, "");
 	curl_easy_setopt(x->h, CURLOPT_USERAGENT, ua);
 	curl_easy_setopt(x->h, CURLOPT_CONNECTTIMEOUT, x->rq->timeout);
-	curl_easy_setopt(x->h, CURLOPT_LOW_SPEED_LIMIT, 1L);
+	/* Below 1 KiB/s for the whole timeout is a stall, not a slow server: a trickle of a
+	 * byte a second would otherwise hold a cron run forever. */
+	curl_easy_setopt(x->h, CURLOPT_LOW_SPEED_LIMIT, 1024L);
 	curl_easy_setopt(x->h, CURLOPT_LOW_SPEED_TIME, x->rq->timeout);
 	curl_easy_setopt(x->h, CURLOPT_FILETIME, 1L);
 	curl_easy_setopt(x->h, CURLOPT_HTTPHEADER, hdrs);

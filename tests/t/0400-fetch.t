@@ -105,6 +105,14 @@ is "$(requests /slow)" 2 "t_slow: retried once (-R 1)"
 ok $? "t_slow: no file created"
 log_clear
 
+# ---- a server that crawls (10 bytes every 0.2 s) without ever stalling outright ----
+cp "$T/out/keep.csv" "$T/out/trickle.csv"
+run edu-fetch -T 1 -R 0 -o "$T/out/trickle.csv" t_trickle
+is_status 75 "t_trickle: a crawl below 1 KiB/s for the timeout is given up"
+like_err '^edu-fetch: t_trickle: Operation too slow' "t_trickle: the message says too slow"
+same_file "$T/out/trickle.csv" "$T/out/keep.csv" "t_trickle: the previous file is kept"
+log_clear
+
 # ---- a connection cut mid-body ----
 cp "$T/out/keep.csv" "$T/out/cut.csv"
 run edu-fetch -R 1 -o "$T/out/cut.csv" t_cut
