@@ -1,7 +1,8 @@
 #!/bin/bash
 # eduinfo-pipeline, Licence Ouverte 2.0 / MIT: see README.md.
 # The annuaire de l'éducation (data.education.gouv.fr CSV export, label header) into
-# annuaire_etablissements, upserted on uai. One mapping file accepts both the 2023 and the 2026
+# annuaire_etablissements, replaced whole (the export is the full directory, so an establishment
+# that closed disappears; the shrink guard refuses a file far smaller than the table). One mapping file accepts both the 2023 and the 2026
 # column names (Code postal / Code_postal, coordonnee_X / coordX_origine, ...); any other renamed
 # column is schema drift and is refused. Multi-site establishments repeat a UAI: the first row
 # is kept. The database computes the point from WGS84, or from Lambert-93 when only that is given.
@@ -13,6 +14,6 @@ edu_fetch annuaire "$EDU_WORK/annuaire.csv"
 edu-csv2tsv "$EDU_WORK/annuaire.csv" |
 	edu-normalize -M "$EDU_MAPS/annuaire.map" |
 	edu_first_per_key uai |
-	edu-pgcopy -k uai -s annuaire annuaire_etablissements
+	edu-pgcopy -s annuaire annuaire_etablissements
 edu_stages "${PIPESTATUS[*]}" edu-csv2tsv edu-normalize edu_first_per_key edu-pgcopy
 edu_refresh annuaire_etablissements

@@ -1,6 +1,7 @@
 #!/bin/bash
 # eduinfo-pipeline, Licence Ouverte 2.0 / MIT: see README.md.
-# Communes from geo.api.gouv.fr (one JSON array) into communes, keyed on code_insee. jq turns the
+# Communes from geo.api.gouv.fr (one JSON array) into communes, replaced whole on code_insee (a
+# commune merged away disappears; the shrink guard refuses a far shorter list). jq turns the
 # JSON into the data contract: centre.coordinates gives longitude and latitude, and a commune
 # without a centre (some overseas collectivities) gets NULLs rather than being dropped. jq parses
 # the whole document before printing, so a cut download yields no rows and no end-of-data line.
@@ -18,6 +19,6 @@ contract='def field: if . == null then "\\N" else ([tostring] | @tsv) end;
 edu_fetch communes "$EDU_WORK/communes.json"
 jq -r "$contract" "$EDU_WORK/communes.json" |
 	edu-normalize -M "$EDU_MAPS/communes.map" |
-	edu-pgcopy -k code_insee -s communes communes
+	edu-pgcopy -s communes communes
 edu_stages "${PIPESTATUS[*]}" jq edu-normalize edu-pgcopy
 edu_refresh communes

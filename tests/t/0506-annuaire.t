@@ -46,6 +46,9 @@ pl_source annuaire "$a26"
 pl_run annuaire
 is_status 0 "annuaire loads the 2026 schema with the same mapping"
 is "$(pl_count inserted)" "$(($(wc -l <"$a26") - 1))" "every 2026 row inserted"
+is "$(pl_count deleted)" "$ulines" "replace: every establishment absent from the new export is deleted"
+is "$(sql "select count(*) from annuaire_etablissements where code_departement = '35'")" 0 \
+	"the table equals the latest export (no closed establishment lingers)"
 u26=$(awk -F';' 'NR == 2 { print $1 }' "$a26")
 is "$(sql "select code_postal || '|' || coord_x || '|' || coord_y || '|' || epsg || '|' ||
 	coalesce(nombre_eleves::text, 'NULL') from annuaire_etablissements where uai = '$u26'")" \
