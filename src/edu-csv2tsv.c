@@ -180,6 +180,22 @@ _Noreturn static void bad_count(struct conv *c, unsigned long line, size_t found
 	     c->in.name, line, c->ncols, found);
 }
 
+/* Ends field nf, which spans [f, p): an empty one is NULL (unless -E), a big one an error. */
+static inline unsigned char *end_field(struct conv *c, unsigned char *w, const unsigned char *f,
+                                       const unsigned char *p, size_t nf)
+{
+	if (p == f) {
+		if (!c->keep_empty) {
+			w[0] = '\\';
+			w[1] = 'N';
+			w += 2;
+		}
+	} else if ((size_t)(p - f) > c->maxfield) {
+		too_big(c, c->line + 1, nf);
+	}
+	return w;
+}
+
 /*
  * The fast path: one physical line without any quote, from in.pos. Output goes straight into
  * the output buffer, which main() keeps large enough for the worst case (3 bytes per input
@@ -201,14 +217,7 @@ static int fast_line(struct conv *c)
 			*w++ = *p++;
 		switch (kind[ch]) {
 		case K_DELIM:
-			if (p == f) {
-				if (!c->keep_empty) {
-					w[0] = '\\';
-					w[1] = 'N';
-					w += 2;
-				}
-			} else if ((size_t)(p - f) > c->maxfield)
-				too_big(c, c->line + 1, nf);
+			w = end_field(c, w, f, p, nf);
 			*w++ = '\t';
 			f = ++p;
 			nf++;
@@ -249,14 +258,7 @@ static int fast_line(struct conv *c)
 		}
 		break;
 	}
-	if (p == f) {
-		if (!c->keep_empty) {
-			w[0] = '\\';
-			w[1] = 'N';
-			w += 2;
-		}
-	} else if ((size_t)(p - f) > c->maxfield)
-		too_big(c, c->line + 1, nf);
+	w = end_field(c, w, f, p, nf);
 	if (nf != c->ncols)
 		bad_count(c, c->line + 1, nf);
 	*w++ = '\n';

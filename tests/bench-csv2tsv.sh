@@ -6,22 +6,9 @@
 # Targets (issue 2): >= 12x Miller, >= 8x Python csv, peak RSS <= 16 MB at both sizes.
 #   sh tests/bench-csv2tsv.sh [ROWS [BIG_ROWS]]     (defaults 1000000 4000000)
 set -u
-root=$(cd "$(dirname "$0")/.." && pwd)
-cd "$root" || exit 71
-PATH=$root/bin:$PATH
-rows=${1:-1000000}
-big=${2:-4000000}
-py=/usr/bin/python3
-mkdir -p .bench
-[ -x /usr/bin/time ] || sh tests/deps.sh time || exit 71
+# shellcheck source=tests/benchlib.sh
+. "$(dirname "$0")/benchlib.sh"
 
-gen() { # gen ROWS: prints the path of the cached generated file
-	f=.bench/dvf-$1.csv
-	if [ ! -s "$f" ]; then
-		"$py" tests/gen-dvf.py "$1" >"$f.tmp" && mv "$f.tmp" "$f" || exit 71
-	fi
-	echo "$f"
-}
 # timed NAME CMD...: runs CMD > /dev/null; sets secs and rss (KB); fails loudly on error.
 timed() {
 	name=$1

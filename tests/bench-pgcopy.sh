@@ -9,14 +9,8 @@
 # than pgloader, upsert <= 1.2x the script, peak RSS <= 32 MB and the same at both sizes.
 #   sh tests/bench-pgcopy.sh [ROWS [BIG_ROWS]]     (defaults 1000000 4000000)
 set -u
-root=$(cd "$(dirname "$0")/.." && pwd)
-cd "$root" || exit 71
-PATH=$root/bin:$PATH
-rows=${1:-1000000}
-big=${2:-4000000}
-py=/usr/bin/python3
-mkdir -p .bench
-[ -x /usr/bin/time ] || sh tests/deps.sh time || exit 71
+# shellcheck source=tests/benchlib.sh
+. "$(dirname "$0")/benchlib.sh"
 
 pg=$root/.bench/pg
 sh tests/pg.sh start "$pg" fast || exit 71
@@ -29,13 +23,6 @@ PGOPTIONS="-c client_min_messages=warning"
 export PGDATABASE PGOPTIONS
 q() { psql -X -q -v ON_ERROR_STOP=1 -tAc "$1"; }
 
-gen() { # gen ROWS: prints the path of the cached generated file
-	f=.bench/dvf-$1.csv
-	if [ ! -s "$f" ]; then
-		"$py" tests/gen-dvf.py "$1" >"$f.tmp" && mv "$f.tmp" "$f" || exit 71
-	fi
-	echo "$f"
-}
 # timed NAME CMD: runs the shell command CMD; sets secs; fails loudly on error.
 timed() {
 	name=$1

@@ -1,0 +1,21 @@
+#!/bin/sh
+# Shared by the tests/bench-*.sh scripts (sourced): the project root as working directory, the
+# fresh binaries first in PATH, the two sizes from the arguments, and gen, which makes (once) the
+# deterministic geo-DVF-shaped CSV both benchmarks read.
+# shellcheck disable=SC2034 # rows, big and py are used by the sourcing scripts
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root" || exit 71
+PATH=$root/bin:$PATH
+rows=${1:-1000000}
+big=${2:-4000000}
+py=/usr/bin/python3
+mkdir -p .bench
+[ -x /usr/bin/time ] || sh tests/deps.sh time || exit 71
+
+gen() { # gen ROWS: prints the path of the cached generated file
+	f=.bench/dvf-$1.csv
+	if [ ! -s "$f" ]; then
+		"$py" tests/gen-dvf.py "$1" >"$f.tmp" && mv "$f.tmp" "$f" || exit 71
+	fi
+	echo "$f"
+}
