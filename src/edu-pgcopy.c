@@ -303,10 +303,14 @@ static unsigned long long copy_rows(struct edu_tsv_reader *r, const char *rel)
 	edu_progress_init(&prog, "rows", opt.progress, 0);
 	for (;;) {
 		/* Flush whenever the next read could block, so that a slow producer's rows reach
-		 * the server (and its errors reach us) without waiting for a full buffer. */
+		 * the server (and its errors reach us) without waiting for a full buffer. libpq
+		 * keeps a failed write quiet until it has read the server's reason, so read it
+		 * now: a server gone mid-load is reported as such (75), not later as whatever
+		 * the input does next. */
 		if (len > 0 && (len + r->end - r->start > COPYBUF || r->start == r->end)) {
 			sent = PQputCopyData(conn, buf, (int)len) == 1 &&
-			       (r->start != r->end || PQflush(conn) == 0);
+			       (r->start != r->end ||
+			        (PQflush(conn) == 0 && PQconsumeInput(conn) == 1));
 			len = 0;
 			if (!sent)
 				break;

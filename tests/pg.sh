@@ -64,7 +64,9 @@ start)
 	;;
 stop)
 	if [ -f "$dir/data/PG_VERSION" ]; then
-		as_owner "$PGBIN/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null 2>&1 || true
+		# The physical path: postgres may not be able to follow the one we were given.
+		real=$(cd "$dir" && pwd -P)
+		as_owner "$PGBIN/pg_ctl" -D "$real/data" -m fast -w stop >/dev/null 2>&1 || true
 	fi
 	;;
 remove)

@@ -34,6 +34,30 @@ static void notice(void *arg, const char *msg)
 	free((char *)msg);
 }
 
+/*
+ * A failed connection is worth a retry when the server could not be reached or was busy; when
+ * it answered and refused us (wrong password, no such role or database), retrying every night
+ * changes nothing and a person must fix the settings. libpq gives no SQLSTATE for a failed
+ * connection, so the server's refusal is told by its FATAL line, and the few FATALs that are
+ * temporary by their (English) text.
+ */
+static int connect_status(PGconn *conn)
+{
+	static const char *const busy[] = {"starting up",       "shutting down",
+	                                   "too many clients",  "connection slots are reserved",
+	                                   "not yet accepting", "in recovery mode"};
+	const char *msg = PQerrorMessage(conn);
+
+	if (PQconnectionNeedsPassword(conn))
+		return EDU_EX_CONFIG;
+	if (strstr(msg, "FATAL:") == NULL)
+		return EDU_EX_TEMPFAIL;
+	for (size_t i = 0; i < sizeof(busy) / sizeof(busy[0]); i++)
+		if (strstr(msg, busy[i]))
+			return EDU_EX_TEMPFAIL;
+	return EDU_EX_CONFIG;
+}
+
 PGconn *edu_pg_connect(const char *conninfo)
 {
 	const char *keys[3], *vals[3];
@@ -62,7 +86,8 @@ PGconn *edu_pg_connect(const char *conninfo)
 	if (conn == NULL)
 		edu_die(EDU_EX_OSERR, "database: out of memory");
 	if (PQstatus(conn) != CONNECTION_OK)
-		edu_die(EDU_EX_TEMPFAIL, "database: cannot connect: %s", edu_pg_error(conn, NULL));
+		edu_die(connect_status(conn), "database: cannot connect: %s",
+		        edu_pg_error(conn, NULL));
 	PQsetNoticeProcessor(conn, notice, NULL);
 	return conn;
 }

@@ -18,6 +18,10 @@ is "$(cat "$OUT")" 2 "the cluster answers through the path it was given"
 real=$(cd "$T/private/demo/pg" && pwd -P)
 run sh "$EDU_ROOT/tests/pg.sh" start "$T/private/demo/pg" fast
 is_status 0 "a second start reuses it"
+run sh "$EDU_ROOT/tests/pg.sh" stop "$T/private/demo/pg"
+is_status 0 "stop through the path it was given"
+run bash -c "eval \"\$(sh '$EDU_ROOT/tests/pg.sh' env '$T/private/demo/pg')\"; psql -X -d edu_template -tAc 'select 1'"
+ok "$([ "$status" -ne 0 ]; echo $?)" "the server is really stopped"
 run sh "$EDU_ROOT/tests/pg.sh" remove "$T/private/demo/pg"
 is_status 0 "remove"
 ok "$([ ! -e "$real" ] && [ ! -e "$T/private/demo/pg" ]; echo $?)" "the cluster and its link are gone"

@@ -197,6 +197,11 @@ is_status 75 "unreachable server is retryable"
 like_err "^edu-pgcopy: database: cannot connect: " "connection failure on one line"
 is "$(wc -l <"$ERR")" 1 "one diagnostic line"
 if grep -q s3cr3t "$ERR"; then ok 1 "password not in the connection error"; else ok 0 "password not in the connection error"; fi
+run_in "$T/c5" edu-pgcopy -d "host=$PGHOST dbname=no_such_database" communes
+is_status 78 "a database the server says does not exist is a configuration error, not a retry"
+like_err 'database "no_such_database" does not exist' "the server's refusal is shown"
+run_in "$T/c5" edu-pgcopy -d "host=$PGHOST dbname=t0310 user=no_such_role" communes
+is_status 78 "an unknown role is a configuration error"
 run_in "$T/c5" env DATABASE_URL="postgresql:///t0310?host=$PGHOST" PGDATABASE=postgres edu-pgcopy communes
 is_status 0 "DATABASE_URL is used"
 

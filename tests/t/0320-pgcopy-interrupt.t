@@ -8,9 +8,10 @@ newdb t0320 || exit 1
 sh "$EDU_ROOT/sql/migrate.sh" >/dev/null || exit 1
 sql "insert into communes (code_insee, nom) select lpad(g::text, 5, '0'), 'c' || g from generate_series(1, 100) g" >/dev/null
 
-slow() { # a producer that writes a header then a row every 50 ms, never the end line
+slow() { # a producer that writes a header then a row every 50 ms for minutes, never the end line:
+	# it must outlive whatever the test does to the load, however slow the machine
 	printf 'code_insee\tnom\n'
-	for i in $(seq 1 400); do
+	for i in $(seq 1 4000); do
 		printf '%05d\tslow %d\n' "$i" "$i" || return
 		sleep 0.05
 	done
@@ -106,7 +107,7 @@ if sh "$EDU_ROOT/tests/pg.sh" start "$pg2" fast; then
 		empty_out "no summary line"
 		sh "$EDU_ROOT/tests/pg.sh" start "$pg2" fast
 		is "$(table_sum communes)" "$sum" "after restart, the table is unchanged"
-		sh "$EDU_ROOT/tests/pg.sh" stop "$pg2"
+		sh "$EDU_ROOT/tests/pg.sh" remove "$pg2"
 		echo "$_n" >"$T/n2"
 	)
 	_n=$(cat "$T/n2" 2>/dev/null || echo "$_n")
