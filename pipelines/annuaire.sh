@@ -10,10 +10,11 @@
 . "$(dirname "$0")/lib.sh"
 edu_getopts "$@"
 
+edu_load_args annuaire
 edu_fetch annuaire "$EDU_WORK/annuaire.csv"
 edu-csv2tsv "$EDU_WORK/annuaire.csv" |
 	edu-normalize -M "$EDU_MAPS/annuaire.map" |
 	edu_first_per_key uai |
-	edu-pgcopy -s annuaire annuaire_etablissements
+	edu-pgcopy "${EDU_LOAD[@]}"
 edu_stages "${PIPESTATUS[*]}" edu-csv2tsv edu-normalize edu_first_per_key edu-pgcopy
 edu_refresh annuaire_etablissements

@@ -16,9 +16,10 @@ contract='def field: if . == null then "\\N" else ([tostring] | @tsv) end;
 		| map(field) | join("\t")),
 	"\\."'
 
+edu_load_args communes
 edu_fetch communes "$EDU_WORK/communes.json"
 jq -r "$contract" "$EDU_WORK/communes.json" |
 	edu-normalize -M "$EDU_MAPS/communes.map" |
-	edu-pgcopy -s communes communes
+	edu-pgcopy "${EDU_LOAD[@]}"
 edu_stages "${PIPESTATUS[*]}" jq edu-normalize edu-pgcopy
 edu_refresh communes

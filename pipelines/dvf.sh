@@ -15,8 +15,9 @@ edu_fetch dvf "$EDU_WORK/dvf.csv.gz" ${1:+-y "$1"}
 gzip -dc "$EDU_WORK/dvf.csv.gz" >"$EDU_WORK/dvf.csv" || edu_fail 65 "dvf.csv.gz: not a valid gzip file"
 year=${1:-$(edu_year_of "$EDU_WORK/dvf.csv" , date_mutation 1)}
 [ -n "$year" ] || edu_fail 65 "dvf.csv: schema drift: no date in a date_mutation column to take the year from"
+edu_load_args dvf "$year"
 edu-csv2tsv "$EDU_WORK/dvf.csv" |
 	edu-normalize -M "$EDU_MAPS/dvf.map" |
-	edu-pgcopy -W -w "annee=$year" -s dvf dvf_mutations
+	edu-pgcopy -W "${EDU_LOAD[@]}"
 edu_stages "${PIPESTATUS[*]}" edu-csv2tsv edu-normalize edu-pgcopy
 edu_refresh dvf_mutations

@@ -32,9 +32,10 @@ else
 fi
 year=${1:-$(edu_year_of "$EDU_WORK/dvf_raw.txt" '|' 'Date mutation' 7)}
 [ -n "$year" ] || edu_fail 65 "dvf_raw.txt: schema drift: no date in a 'Date mutation' column to take the year from"
+edu_load_args dvf_raw "$year"
 edu-csv2tsv -d '|' "$EDU_WORK/dvf_raw.txt" |
 	join_voie |
 	edu-normalize -M "$EDU_MAPS/dvf-raw.map" |
-	edu-pgcopy -W -w "annee=$year" -s dvf_raw dvf_mutations
+	edu-pgcopy -W "${EDU_LOAD[@]}"
 edu_stages "${PIPESTATUS[*]}" edu-csv2tsv join_voie edu-normalize edu-pgcopy
 edu_refresh dvf_mutations

@@ -7,9 +7,10 @@
 . "$(dirname "$0")/lib.sh"
 edu_getopts "$@"
 
+edu_load_args ivac
 edu_fetch ivac "$EDU_WORK/ivac.csv"
 edu-csv2tsv "$EDU_WORK/ivac.csv" |
 	edu-normalize -M "$EDU_MAPS/ivac.map" |
-	edu-pgcopy -k uai,session -s ivac colleges_indicateurs
+	edu-pgcopy "${EDU_LOAD[@]}"
 edu_stages "${PIPESTATUS[*]}" edu-csv2tsv edu-normalize edu-pgcopy
 edu_refresh colleges_indicateurs

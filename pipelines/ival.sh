@@ -7,9 +7,10 @@
 . "$(dirname "$0")/lib.sh"
 edu_getopts "$@"
 
+edu_load_args ival
 edu_fetch ival "$EDU_WORK/ival.csv"
 edu-csv2tsv "$EDU_WORK/ival.csv" |
 	edu-normalize -M "$EDU_MAPS/ival.map" |
-	edu-pgcopy -k uai,annee -s ival lycees_indicateurs
+	edu-pgcopy "${EDU_LOAD[@]}"
 edu_stages "${PIPESTATUS[*]}" edu-csv2tsv edu-normalize edu-pgcopy
 edu_refresh lycees_indicateurs

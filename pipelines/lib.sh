@@ -15,6 +15,10 @@ if [ -x "$EDU_PIPELINES/../bin/edu-pgcopy" ]; then
 	export PATH
 fi
 EDU_SCRIPT=pipelines/$(basename "$0")
+# The sources config: the one named by EDU_SOURCES, else this checkout's. Exported, so that the
+# tools read the same file wherever the script is started from.
+EDU_SOURCES=${EDU_SOURCES:-$(cd "$EDU_PIPELINES/../config" 2>/dev/null && pwd)/sources.json}
+export EDU_SOURCES
 
 # edu_getopts "$@": the options every pipeline takes; the caller then shifts $((OPTIND - 1)).
 #   -R  load only: do not refresh the materialized views (a caller running several pipelines
@@ -78,6 +82,25 @@ edu_stages() {
 		*) edu_fail 65 "${names[i]:-stage $((i + 1))} failed (exit ${st[i]}, reported as 65); nothing was loaded" ;;
 		esac
 	done
+}
+
+# edu_load_args ID [SCOPE]: fills the array EDU_LOAD with edu-pgcopy's arguments for source ID,
+# from its entry in the sources config, so that how a source loads is said in one place: upsert
+# gives -k KEY,...; replace with a SCOPE value gives -w KEY=SCOPE (DVF: one year); replace
+# alone replaces the whole table; append gives -a. Then -s ID and the table.
+EDU_LOAD=()
+edu_load_args() {
+	local out
+	out=$(jq -r --arg id "$1" --arg scope "${2:-}" '
+		[.sources[] | select(.id == $id)] | if length == 0 then error("no source " + $id) else .[0] end
+		| (if .mode == "upsert" then ["-k", (.key | join(","))]
+		   elif .mode == "replace" and $scope != "" then ["-w", (.key[0] + "=" + $scope)]
+		   elif .mode == "replace" then []
+		   elif .mode == "append" then ["-a"]
+		   else error("unknown mode \(.mode)") end)
+		+ ["-s", .id, .table] | .[]' "$EDU_SOURCES" 2>&1) ||
+		edu_fail 78 "$EDU_SOURCES: cannot tell how to load $1: $out"
+	mapfile -t EDU_LOAD <<<"$out"
 }
 
 # edu_refresh TABLE: refresh the materialized views that depend on TABLE.

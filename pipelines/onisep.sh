@@ -9,9 +9,10 @@
 . "$(dirname "$0")/lib.sh"
 edu_getopts "$@"
 
+edu_load_args onisep
 edu_fetch onisep "$EDU_WORK/onisep.csv"
 edu-csv2tsv "$EDU_WORK/onisep.csv" |
 	edu-normalize -M "$EDU_MAPS/onisep.map" |
-	edu-pgcopy -s onisep onisep_etablissements
+	edu-pgcopy "${EDU_LOAD[@]}"
 edu_stages "${PIPESTATUS[*]}" edu-csv2tsv edu-normalize edu-pgcopy
 edu_refresh onisep_etablissements

@@ -29,7 +29,7 @@ shift $((OPTIND - 1))
 case $jobs in
 '' | *[!0-9]* | 0) edu_fail 64 "-j $jobs: not a positive number" ;;
 esac
-config=${EDU_SOURCES:-$EDU_PIPELINES/../config/sources.json}
+config=$EDU_SOURCES
 
 # One run at a time: a slow DVF load must not meet the next morning's run.
 lock=${EDU_LOCK:-${TMPDIR:-/tmp}/eduinfo-pipeline-refresh.lock}

@@ -50,3 +50,27 @@ pl_run onisep
 is_status 65 "a renamed column is refused"
 like_err "schema drift: mapped columns missing from the input: 'CP'" "the missing column is named"
 is "$(table_sum onisep_etablissements)" "$before" "schema drift: the table is unchanged"
+
+# The config entry says how the source loads: replace (the file is the whole list), so an
+# establishment missing from a new file is deleted; switched to upsert, it would stay.
+head -n 62 "$raw" >"$T/short.csv" # the header and 61 of the 63 establishments
+pl_source onisep "$T/short.csv"
+pl_run onisep
+is_status 0 "replace: a file two establishments shorter"
+is "$(pl_summary)" "0/0/2/61" "replace (the config's mode): the two missing establishments are deleted"
+pl_source onisep "$raw"
+pl_run onisep
+jq '.sources |= map(if .id == "onisep" then .mode = "upsert" else . end)' "$EDU_SOURCES" >"$T/cfg" &&
+	cp "$T/cfg" "$EDU_SOURCES"
+pl_source onisep "$T/short.csv"
+pl_run onisep
+is "$(pl_summary)" "0/0/0/61" "upsert (the config changed): nothing is deleted"
+is "$(sql 'select count(*) from onisep_etablissements')" 63 "the two establishments stay"
+
+before=$(table_sum onisep_etablissements)
+jq '.sources |= map(if .id == "onisep" then .mode = "merge" else . end)' "$EDU_SOURCES" >"$T/cfg" &&
+	cp "$T/cfg" "$EDU_SOURCES"
+pl_run onisep
+is_status 78 "an unknown mode in the config"
+like_err "cannot tell how to load onisep: .*unknown mode merge" "the message names the source and the mode"
+is "$(table_sum onisep_etablissements)" "$before" "unknown mode: the table is unchanged"
