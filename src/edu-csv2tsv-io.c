@@ -1,9 +1,8 @@
 /* eduinfo-pipeline, Licence Ouverte 2.0 / MIT: see README.md. */
 /*
- * The input and output plumbing of edu-csv2tsv: a large read buffer that always ends with a
- * '\n' sentinel (so the fast path needs no bounds check per byte), streamed decoding through
- * glibc's iconv for -e, and the -o output file written beside its target and renamed over it
- * only after a complete, fsync'ed conversion. It does not parse CSV.
+ * The input plumbing of edu-csv2tsv: a large read buffer that always ends with a '\n' sentinel
+ * (so the fast path needs no bounds check per byte), and streamed decoding through glibc's
+ * iconv for -e. It does not parse CSV; -o is src/lib/atomic.c.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -178,61 +177,4 @@ void c2t_close(struct c2t_in *in)
 		iconv_close((iconv_t)in->cd);
 	free(in->buf);
 	free(in->raw);
-}
-
-static char *tmp_path;
-static const char *final_path;
-static int out_fd = -1;
-
-static void remove_tmp(void)
-{
-	if (tmp_path != NULL)
-		unlink(tmp_path);
-}
-
-int c2t_open_output(const char *path)
-{
-	mode_t mask;
-	size_t n;
-
-	if (path == NULL)
-		return STDOUT_FILENO;
-	n = strlen(path);
-	tmp_path = edu_malloc(n + 8);
-	memcpy(tmp_path, path, n);
-	memcpy(tmp_path + n, ".XXXXXX", 8);
-	out_fd = mkstemp(tmp_path);
-	if (out_fd < 0) {
-		free(tmp_path);
-		tmp_path = NULL;
-		edu_die(EDU_EX_IOERR, "%s: cannot create a temporary file beside it:", path);
-	}
-	atexit(remove_tmp);
-	mask = umask(0);
-	umask(mask);
-	if (fchmod(out_fd, 0666 & ~mask) != 0)
-		edu_die(EDU_EX_IOERR, "%s: chmod:", tmp_path);
-	final_path = path;
-	return out_fd;
-}
-
-void c2t_commit_output(void)
-{
-	if (tmp_path == NULL)
-		return;
-	if (fsync(out_fd) != 0)
-		edu_die(EDU_EX_IOERR, "%s: fsync:", tmp_path);
-	if (close(out_fd) != 0)
-		edu_die(EDU_EX_IOERR, "%s: close:", tmp_path);
-	if (rename(tmp_path, final_path) != 0)
-		edu_die(EDU_EX_IOERR, "%s: cannot rename %s over it:", final_path, tmp_path);
-	free(tmp_path);
-	tmp_path = NULL;
-}
-
-void c2t_abandon_output(void)
-{
-	remove_tmp();
-	free(tmp_path);
-	tmp_path = NULL;
 }

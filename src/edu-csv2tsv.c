@@ -92,8 +92,7 @@ __attribute__((format(printf, 3, 4))) _Noreturn static void fail(struct conv *c,
 	va_start(ap, fmt);
 	edu_vwarn(fmt, ap);
 	va_end(ap);
-	c2t_abandon_output();
-	exit(status);
+	exit(status); /* the -o temporary file goes at exit */
 }
 
 /* Length of the valid UTF-8 sequence at p, 0 if invalid, -1 if cut by the end of the data. */
@@ -628,7 +627,7 @@ int main(int argc, char *argv[])
 	c2t_open(&c->in, argc == 1 ? argv[0] : NULL, encoding);
 	edu_progress_init(&prog, "bytes", pmode, c2t_size(&c->in));
 	/* Room for a whole input buffer at 3 output bytes per input byte (",," -> "\N\t"). */
-	c->out.fd = c2t_open_output(outfile);
+	c->out.fd = outfile ? edu_atomic_open(outfile) : STDOUT_FILENO;
 	c->out.name = outfile ? outfile : "stdout";
 	c->out.cap = 3 * c->in.cap + 64 * 1024;
 	c->out.buf = edu_malloc(c->out.cap);
@@ -699,7 +698,8 @@ int main(int argc, char *argv[])
 	csv_free(&c->csv);
 	edu_tsv_finish(&c->out);
 	c2t_close(&c->in);
-	c2t_commit_output();
+	if (outfile)
+		edu_atomic_commit();
 	edu_progress_done(&prog);
 	if (verbose)
 		edu_warn("%s: %lu lines, %llu rows, %zu columns", c->in.name, c->line, c->rows,

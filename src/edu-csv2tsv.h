@@ -42,9 +42,4 @@ unsigned long long c2t_size(const struct c2t_in *in);
 size_t c2t_safe_cut(const unsigned char *p, size_t n);
 void c2t_close(struct c2t_in *in);
 
-/* -o: a temporary file in the target's directory, renamed over it only by c2t_commit_output. */
-int c2t_open_output(const char *path);
-void c2t_commit_output(void);
-void c2t_abandon_output(void);
-
 #endif

@@ -9,11 +9,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
-#include <libgen.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -25,8 +23,7 @@ static const char SYNOPSIS[] =
     "edu-fetch [-hnpqVv] [--insecure] [-c config] [-d conninfo] [-F format] [-o file]\n"
     "       [-R retries] [-T timeout] [-y year] source | url";
 
-static char tmp_path[4096]; /* the temporary output while it is not renamed into place */
-static int to_pipe;         /* the body goes to standard output */
+static int to_pipe; /* the body goes to standard output */
 /* Body bytes went to standard output and the download did not succeed (yet). */
 static volatile sig_atomic_t piped;
 
@@ -45,17 +42,9 @@ static void abort_pipe(void)
 	}
 }
 
-static void remove_tmp(void)
-{
-	if (tmp_path[0])
-		unlink(tmp_path);
-	abort_pipe();
-}
-
 static void on_signal(int sig)
 {
-	if (tmp_path[0])
-		unlink(tmp_path);
+	edu_atomic_unlink();
 	abort_pipe();
 	signal(sig, SIG_DFL);
 	raise(sig);
@@ -85,49 +74,6 @@ static void restart(void *ctx)
 	o->len = 0;
 	if (ftruncate(o->fd, 0) == -1 || lseek(o->fd, 0, SEEK_SET) == -1)
 		edu_die(EDU_EX_IOERR, "%s: cannot rewind:", o->name);
-}
-
-/* A temporary file next to path, so that rename(2) is atomic. */
-static int open_tmp(const char *path)
-{
-	char *d = edu_strdup(path), *b = edu_strdup(path);
-	int fd;
-
-	snprintf(tmp_path, sizeof(tmp_path), "%s/.%s.XXXXXX", dirname(d), basename(b));
-	free(d);
-	free(b);
-	if ((fd = mkstemp(tmp_path)) == -1) {
-		int e = errno;
-
-		tmp_path[0] = '\0';
-		errno = e;
-		edu_die(e == ENOENT || e == ENOTDIR ? EDU_EX_NOINPUT : EDU_EX_IOERR,
-		        "%s: cannot create a temporary file next to it:", path);
-	}
-	return fd;
-}
-
-static void commit_file(const char *path, int fd)
-{
-	mode_t mask = umask(0);
-	char *d = edu_strdup(path);
-	int dfd;
-
-	umask(mask);
-	/* mkstemp made it 0600; a downloaded file is as readable as any other new file. */
-	if (fchmod(fd, 0666 & ~mask) == -1 || fsync(fd) == -1)
-		edu_die(EDU_EX_IOERR, "%s:", tmp_path);
-	if (close(fd) == -1)
-		edu_die(EDU_EX_IOERR, "%s: close:", tmp_path);
-	if (rename(tmp_path, path) == -1)
-		edu_die(EDU_EX_IOERR, "%s: cannot rename into place:", path);
-	tmp_path[0] = '\0';
-	/* The rename itself must reach the disk, or a crash brings the old file back. */
-	if ((dfd = open(dirname(d), O_RDONLY | O_DIRECTORY)) >= 0) {
-		fsync(dfd);
-		close(dfd);
-	}
-	free(d);
 }
 
 static void record_pending(const char *conninfo, const struct edu_source *s,
@@ -176,8 +122,6 @@ int main(int argc, char *argv[])
 	struct edu_out out;
 	int c, dry = 0, verbose = 0, fd = STDOUT_FILENO, rc, is_source;
 	long year = 0;
-	time_t now = time(NULL);
-	struct tm tm;
 
 	edu_setprog(argv[0]);
 	memset(&rq, 0, sizeof(rq));
@@ -241,8 +185,6 @@ int main(int argc, char *argv[])
 	signal(SIGPIPE, SIG_IGN); /* a reader that went away is an EPIPE, handled by edu_out */
 
 	is_source = strstr(what, "://") == NULL;
-	if (year == 0) /* the last complete year: what DVF publishes whole */
-		year = localtime_r(&now, &tm) ? tm.tm_year + 1900 - 1 : 2025;
 	if (is_source) {
 		char err[1024];
 
@@ -268,15 +210,15 @@ int main(int argc, char *argv[])
 	if (is_source && edu_db_configured(conninfo))
 		PQfinish(edu_pg_connect(conninfo));
 
-	atexit(remove_tmp);
+	atexit(abort_pipe);
 	catch_signal(SIGINT);
 	catch_signal(SIGTERM);
 	catch_signal(SIGHUP);
 	if (output)
-		fd = open_tmp(output);
+		fd = edu_atomic_open(output);
 	else
 		to_pipe = 1;
-	edu_out_init(&out, fd, output ? tmp_path : "stdout");
+	edu_out_init(&out, fd, output ? edu_atomic_tmp() : "stdout");
 	rq.sink = sink;
 	rq.restart = output ? restart : NULL;
 	rq.ctx = &out;
@@ -304,7 +246,7 @@ int main(int argc, char *argv[])
 	if (is_source && edu_db_configured(conninfo))
 		record_pending(conninfo, &src, &rs);
 	if (output)
-		commit_file(output, fd);
+		edu_atomic_commit();
 	piped = 0; /* complete, checked and recorded: from now on a failure is not the body's */
 	if (!output)
 		edu_close_stdout();

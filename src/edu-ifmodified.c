@@ -283,8 +283,6 @@ int main(int argc, char *argv[])
 	char **seen = NULL;
 	size_t nseen = 0, cap = 0;
 	int c, force = 0, ex_temp = 0, ex_perm = 0;
-	time_t now = time(NULL);
-	struct tm tm;
 	char *line = NULL;
 	size_t linecap = 0;
 
@@ -323,8 +321,6 @@ int main(int argc, char *argv[])
 			edu_usage(SYNOPSIS, 0);
 		}
 	}
-	if (year == 0)
-		year = localtime_r(&now, &tm) ? tm.tm_year + 1900 - 1 : 2025;
 	edu_out_init(&out, 1, "stdout");
 	if (!force && edu_db_configured(conninfo))
 		conn = edu_pg_connect(conninfo);

@@ -74,6 +74,17 @@ char *edu_strndup(const char *s, size_t n);
 /* Checked number parsing (never atoi): the whole string must be a number within [min, max]. */
 long long edu_strtonum(const char *s, long long min, long long max, const char *what);
 
+/*
+ * -o FILE, atomically (src/lib/atomic.c): edu_atomic_open makes a hidden temporary file beside
+ * FILE and returns its descriptor; edu_atomic_commit fsyncs it and renames it over FILE. Before
+ * the commit, the temporary file is removed at exit; edu_atomic_unlink (async-signal-safe)
+ * removes it at once, for a signal handler. edu_atomic_tmp names it for messages.
+ */
+int edu_atomic_open(const char *path);
+void edu_atomic_commit(void);
+void edu_atomic_unlink(void);
+const char *edu_atomic_tmp(void);
+
 /* Closes stdout and stderr checking for errors, so that a full disk is never silent. */
 void edu_close_stdout(void);
 
@@ -276,7 +287,7 @@ struct edu_source {
 const char *edu_sources_path(const char *opt);
 /* Loads one entry through jq(1); dies EDU_EX_NOINPUT for an unknown id, EDU_EX_CONFIG else. */
 void edu_source_load(struct edu_source *s, const char *config, const char *id);
-/* Replaces "{year}" in the URL and resource name. */
+/* Replaces "{year}" in the URL and resource name; year 0 is the last complete year. */
 void edu_source_year(struct edu_source *s, int year);
 /* Sets s->url from the data.gouv.fr dataset API (a GET with o's settings); EDU_EX_* + err. */
 int edu_source_resolve(struct edu_source *s, const struct edu_http *o, char *err, size_t n);

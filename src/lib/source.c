@@ -204,6 +204,12 @@ static char *replace_year(char *s, int year)
 
 void edu_source_year(struct edu_source *s, int year)
 {
+	if (year == 0) { /* the last complete year: what DVF publishes whole */
+		time_t now = time(NULL);
+		struct tm tm;
+
+		year = localtime_r(&now, &tm) ? tm.tm_year + 1900 - 1 : 2025;
+	}
 	s->url = replace_year(s->url, year);
 	s->resolve_resource = replace_year(s->resolve_resource, year);
 }

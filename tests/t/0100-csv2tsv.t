@@ -155,7 +155,11 @@ echo previous >"$T/keep.tsv"
 run edu-csv2tsv -o "$T/keep.tsv" "$E/unterminated.csv"
 is_status 65 '-o with bad input fails'
 is "$(cat "$T/keep.tsv")" previous '-o leaves the old file untouched on failure'
-is "$(find "$T" -name 'keep.tsv.*' | wc -l)" 0 '-o removes its temporary file on failure'
+is "$(find "$T" -name '*keep.tsv.*' | wc -l)" 0 '-o removes its temporary file on failure'
+run edu-csv2tsv -o "$T/no-such-dir/out.tsv" "$E/quoted-crlf.csv"
+is_status 66 '-o into a directory that does not exist'
+like_err "^edu-csv2tsv: $T/no-such-dir/out.tsv: cannot create a temporary file next to it: No such file" \
+	'-o: the message names the target'
 
 # ---- a stream cut in the middle of a record ----
 onisep=$FIX/onisep/ideo-enseignements_de_specialite_de_premiere_generale_first500.csv
