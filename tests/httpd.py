@@ -6,8 +6,10 @@ Static mode (--root DIR) serves files with a strong ETag, Last-Modified, Content
 answers to If-None-Match / If-Modified-Since, like a well-behaved origin. Scripted mode
 (--script FILE, a JSON object path -> list of responses) plays the misbehaving servers the tests
 need: status sequences, ignored conditions, 429 + Retry-After, slow or cut bodies, redirects,
-HTML error pages with status 200, gzip. Every request is logged as one JSON line (method, path,
-headers) to --log so a test can assert what the client sent. It never listens beyond 127.0.0.1.
+HTML error pages with status 200, gzip; a scripted path also answers POST, which makes the
+server a Slack or SendGrid stand-in. Every request is logged as one JSON line (method, path,
+headers, and a POST's body) to --log so a test can assert what the client sent. It never listens
+beyond 127.0.0.1.
 
 Usage: httpd.py [--root DIR] [--script FILE] [--log FILE] [--port N] [--port-file FILE]
 The chosen port is printed on stdout and written to --port-file (atomically) once listening.
@@ -26,6 +28,7 @@ A scripted response is an object; every key is optional:
   cut           send only this many body bytes, then close (Content-Length stays the full size)
   stall         [bytes, seconds]: send this many body bytes, then wait before the rest (a stalled
                 transfer, to time out or to interrupt)
+  trickle       [bytes, seconds]: send the body this many bytes at a time, waiting in between
   location      Location header (use with a 3xx status)
 The list is played in order, one entry per request to that path; the last entry repeats. The
 script file is re-read when it changes, which also restarts every sequence.
@@ -77,9 +80,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def log_request_json(self):
         if not self.server.log:
             return
-        line = json.dumps({"method": self.command, "path": self.path,
-                           "headers": {k.lower(): v for k, v in self.headers.items()},
-                           "time": time.time()})
+        entry = {"method": self.command, "path": self.path,
+                 "headers": {k.lower(): v for k, v in self.headers.items()}, "time": time.time()}
+        if self.command == "POST":
+            entry["body"] = self.posted
+        line = json.dumps(entry, ensure_ascii=False)
         with LOCK, open(self.server.log, "a", encoding="utf-8") as f:
             f.write(line + "\n")
 
@@ -87,6 +92,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.handle_any(head=True)
 
     def do_GET(self):
+        self.handle_any(head=False)
+
+    def do_POST(self):
+        length = int(self.headers.get("Content-Length", "0"))
+        self.posted = self.rfile.read(length).decode("utf-8", "replace")
         self.handle_any(head=False)
 
     def handle_any(self, head):

@@ -17,17 +17,17 @@ pl_rename_header "$fx/annuaire-education/fr-en-annuaire-education_dept35_2023-06
 	Nom_etablissement Nom_de_l_etablissement "$T/annuaire.csv"
 pl_source annuaire "$T/annuaire.csv"
 
-/usr/bin/python3 "$EDU_ROOT/tests/http-sink.py" --log "$T/slack.log" --port-file "$T/slack.port" &
-sink=$!
-trap 'kill $sink 2>/dev/null; echo "1..$_n"; rm -rf "$T"' EXIT
-for _ in $(seq 100); do [ -s "$T/slack.port" ] && break; sleep 0.1; done
+# The loopback server as Slack's webhook.
+. "$EDU_ROOT/tests/httpd.sh"
+echo '{"/hook": {"status": 200, "body": "ok"}}' >"$T/script.json"
+httpd_start "$T/script.json"
 
 run bash "$EDU_ROOT/pipelines/refresh.sh" -n ivac ival annuaire
 is_status 0 "dry run"
 is "$(cat "$OUT")" "$(printf 'refresh: would load %s\n' ivac ival annuaire)" "dry run lists what would load"
 is "$(sql 'select count(*) from colleges_indicateurs')" 0 "dry run loads nothing"
 
-EDU_SLACK_WEBHOOK="http://127.0.0.1:$(cat "$T/slack.port")/hook"
+EDU_SLACK_WEBHOOK="$BASE/hook"
 export EDU_SLACK_WEBHOOK
 run bash "$EDU_ROOT/pipelines/refresh.sh" ivac ival annuaire
 is_status 65 "a failed source makes the run fail with its status"
@@ -38,9 +38,9 @@ like_out '^views: .*mv_colleges_with_metrics' "the collèges view is refreshed"
 like_out '^views: .*mv_lycees_with_metrics' "the lycées view is refreshed"
 is "$(sql 'select count(*) from annuaire_etablissements')" 0 "the failed source's table is unchanged"
 is "$(sql 'select count(*) from mv_colleges_with_metrics')" 500 "the view shows the loaded rows"
-is "$(jq -r '.body | fromjson | .text' "$T/slack.log" | head -n 1)" \
+is "$(jq -r '.body | fromjson | .text' "$HTTPD_LOG" | head -n 1)" \
 	"[eduinfo-pipeline] ERROR: refresh: 2 loaded, 1 failed" "the team is told, as an error"
-run grep -c 'annuaire: FAILED' "$T/slack.log"
+run grep -c 'annuaire: FAILED' "$HTTPD_LOG"
 is "$(cat "$OUT")" 1 "the message carries the report"
 
 run bash "$EDU_ROOT/pipelines/refresh.sh" ivac ival annuaire
@@ -52,7 +52,7 @@ pl_source annuaire "$fx/annuaire-education/fr-en-annuaire-education_dept35_2023-
 run bash "$EDU_ROOT/pipelines/refresh.sh" ivac ival annuaire
 is_status 0 "the publisher fixed the file"
 like_out '^annuaire: loaded: table=annuaire_etablissements inserted=[1-9]' "annuaire loads"
-is "$(jq -r '.body | fromjson | .text' "$T/slack.log" | tail -n +1 | grep -c '^\[eduinfo-pipeline\] refresh: 1 loaded, 0 failed')" 1 \
+is "$(jq -r '.body | fromjson | .text' "$HTTPD_LOG" | tail -n +1 | grep -c '^\[eduinfo-pipeline\] refresh: 1 loaded, 0 failed')" 1 \
 	"a success is reported as info"
 
 run bash "$EDU_ROOT/pipelines/refresh.sh" ivac ival annuaire

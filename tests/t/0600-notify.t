@@ -4,18 +4,19 @@
 . "${EDU_ROOT:-.}/tests/lib.sh"
 unset EDU_SLACK_WEBHOOK EDU_SMTP_URL EDU_SENDGRID_API_KEY EDU_SENDGRID_URL EDU_MAIL_FROM EDU_MAIL_TO
 
-waitfile() { for _ in $(seq 100); do [ -S "$1" ] && return 0; sleep 0.1; done; return 1; }
+. "$EDU_ROOT/tests/httpd.sh"
 freeport() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
-/usr/bin/python3 "$EDU_ROOT/tests/http-sink.py" --log "$T/http.log" --port-file "$T/http.port" &
-sink=$!
+# The loopback server as Slack's webhook and SendGrid's API: it accepts the POSTs and logs them.
+cat >"$T/script.json" <<'JSON'
+{"/services/T000/B000/secret-token": {"status": 200, "body": "ok"},
+ "/v3/mail/send": {"status": 202, "body": ""}}
+JSON
+httpd_start "$T/script.json"
 smtp_port=$(freeport)
-
 /usr/bin/python3 -m aiosmtpd -n -l "127.0.0.1:$smtp_port" -c aiosmtpd.handlers.Mailbox "$T/mail" &
 smtp=$!
-trap 'kill $sink $smtp 2>/dev/null; echo "1..$_n"; rm -rf "$T"' EXIT
-waitfile "$T/http.port"
-http_port=$(cat "$T/http.port")
+trap 'httpd_stop; kill $smtp 2>/dev/null; echo "1..$_n"; rm -rf "$T"' EXIT
 for _ in $(seq 100); do (echo >/dev/tcp/127.0.0.1/"$smtp_port") 2>/dev/null && break; sleep 0.1; done
 
 printf 'table=colleges_indicateurs inserted=3 updated=1 deleted=0 unchanged=496 seconds=0.20\nsecond line "quoted"\n' >"$T/msg"
@@ -24,13 +25,13 @@ run edu-notify "$T/msg"
 is_status 78 "no channel configured"
 like_err '^edu-notify: no channel configured: set EDU_SLACK_WEBHOOK' "says which variables to set"
 
-export EDU_SLACK_WEBHOOK="http://127.0.0.1:$http_port/services/T000/B000/secret-token"
+export EDU_SLACK_WEBHOOK="$BASE/services/T000/B000/secret-token"
 run edu-notify -l error -S "ivac: load failed" "$T/msg"
 is_status 0 "slack message sent"
 empty_err "silent on success"
-is "$(jq -r .path "$T/http.log")" "/services/T000/B000/secret-token" "posted to the webhook path"
-is "$(jq -r '.headers["content-type"]' "$T/http.log")" "application/json; charset=utf-8" "JSON content type"
-is "$(jq -r '.body | fromjson | .text' "$T/http.log")" \
+is "$(jq -r .path "$HTTPD_LOG")" "/services/T000/B000/secret-token" "posted to the webhook path"
+is "$(jq -r '.headers["content-type"]' "$HTTPD_LOG")" "application/json; charset=utf-8" "JSON content type"
+is "$(jq -r '.body | fromjson | .text' "$HTTPD_LOG")" \
 	"$(printf '[eduinfo-pipeline] ERROR: ivac: load failed\n%s' "$(cat "$T/msg")")" \
 	"text is the subject then the message, quotes escaped as valid JSON"
 empty_out "nothing on stdout"
@@ -38,7 +39,7 @@ empty_out "nothing on stdout"
 run edu-notify -n "$T/msg"
 is_status 0 "dry run"
 like_out 'slack: would POST' "dry run says what it would send"
-is "$(wc -l <"$T/http.log")" 1 "dry run sent nothing"
+is "$(wc -l <"$HTTPD_LOG")" 1 "dry run sent nothing"
 run grep -c secret-token "$OUT"
 is "$(cat "$OUT")" 0 "dry run does not print the webhook URL"
 unset EDU_SLACK_WEBHOOK
@@ -65,10 +66,10 @@ run edu-notify -C email "$T/msg"
 is_status 75 "SMTP server down is a temporary failure"
 like_err '^edu-notify: email: ' "names the channel"
 
-export EDU_SENDGRID_API_KEY="SG.test-key" EDU_SENDGRID_URL="http://127.0.0.1:$http_port/v3/mail/send"
+export EDU_SENDGRID_API_KEY="SG.test-key" EDU_SENDGRID_URL="$BASE/v3/mail/send"
 run edu-notify -C sendgrid -S "dvf: 2 sources loaded" "$T/msg"
 is_status 0 "sendgrid API call"
-last=$(tail -n 1 "$T/http.log")
+last=$(tail -n 1 "$HTTPD_LOG")
 is "$(jq -r .headers.authorization <<<"$last")" "Bearer SG.test-key" "API key sent as a bearer token"
 is "$(jq -r '.body | fromjson | .personalizations[0].to | map(.email) | join(" ")' <<<"$last")" \
 	"ops@eduinfo.test data@eduinfo.test" "recipients in personalizations"
