@@ -20,55 +20,34 @@
 
 enum { CH_SLACK = 1, CH_EMAIL = 2, CH_SENDGRID = 4 };
 
-struct buf {
-	char *p;
-	size_t n, cap;
-};
-
 static int verbose, dryrun;
 
-static void buf_add(struct buf *b, const char *s, size_t n)
-{
-	if (b->n + n + 1 > b->cap) {
-		b->cap = (b->n + n + 1) * 2;
-		b->p = edu_realloc(b->p, b->cap);
-	}
-	memcpy(b->p + b->n, s, n);
-	b->n += n;
-	b->p[b->n] = '\0';
-}
-
-static void buf_str(struct buf *b, const char *s)
-{
-	buf_add(b, s, strlen(s));
-}
-
 /* JSON string body: escapes quotes, backslashes and control characters; UTF-8 passes through. */
-static void buf_json(struct buf *b, const char *s)
+static void add_json(struct edu_str *b, const char *s)
 {
 	char esc[8];
 
-	buf_add(b, "\"", 1);
+	edu_str_addn(b, "\"", 1);
 	for (; *s; s++) {
 		unsigned char c = (unsigned char)*s;
 
 		if (c == '"' || c == '\\') {
 			esc[0] = '\\';
 			esc[1] = (char)c;
-			buf_add(b, esc, 2);
+			edu_str_addn(b, esc, 2);
 		} else if (c == '\n') {
-			buf_add(b, "\\n", 2);
+			edu_str_addn(b, "\\n", 2);
 		} else if (c < 0x20) {
 			snprintf(esc, sizeof(esc), "\\u%04x", c);
-			buf_add(b, esc, 6);
+			edu_str_addn(b, esc, 6);
 		} else {
-			buf_add(b, s, 1);
+			edu_str_addn(b, s, 1);
 		}
 	}
-	buf_add(b, "\"", 1);
+	edu_str_addn(b, "\"", 1);
 }
 
-static void buf_base64(struct buf *b, const unsigned char *s, size_t n)
+static void add_base64(struct edu_str *b, const unsigned char *s, size_t n)
 {
 	static const char tab[] =
 	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -85,11 +64,11 @@ static void buf_base64(struct buf *b, const unsigned char *s, size_t n)
 		out[1] = tab[(v >> 12) & 63];
 		out[2] = i + 1 < n ? tab[(v >> 6) & 63] : '=';
 		out[3] = i + 2 < n ? tab[v & 63] : '=';
-		buf_add(b, out, 4);
+		edu_str_addn(b, out, 4);
 	}
 }
 
-static void read_body(struct buf *body, const char *file)
+static void read_body(struct edu_str *body, const char *file)
 {
 	FILE *fp = stdin;
 	char chunk[8192];
@@ -98,19 +77,19 @@ static void read_body(struct buf *body, const char *file)
 	if (file && (fp = fopen(file, "r")) == NULL)
 		edu_die(EDU_EX_NOINPUT, "%s:", file);
 	while ((got = fread(chunk, 1, sizeof(chunk), fp)) > 0) {
-		if (body->n + got > MAXBODY) {
-			buf_add(body, chunk, MAXBODY - body->n);
-			buf_str(body, "\n(message truncated)\n");
+		if (body->len + got > MAXBODY) {
+			edu_str_addn(body, chunk, MAXBODY - body->len);
+			edu_str_add(body, "%s", "\n(message truncated)\n");
 			break;
 		}
-		buf_add(body, chunk, got);
+		edu_str_addn(body, chunk, got);
 	}
 	if (ferror(fp))
 		edu_die(EDU_EX_IOERR, "%s: read error:", file ? file : "stdin");
 	if (file)
 		fclose(fp);
-	if (body->n == 0)
-		buf_add(body, "", 0);
+	if (body->len == 0)
+		edu_str_addn(body, "", 0);
 }
 
 /* The status a failed transfer maps to: worth a retry, or not. */
@@ -175,51 +154,52 @@ static int finish(CURL *c, CURLcode rc, const char *errbuf, const char *channel)
 	return status;
 }
 
-static int post_json(const char *channel, const char *url, const char *auth, const struct buf *json)
+static int post_json(const char *channel, const char *url, const char *auth,
+                     const struct edu_str *json)
 {
 	char errbuf[CURL_ERROR_SIZE];
 	struct curl_slist *hdr = NULL;
-	struct buf bearer = {0};
+	struct edu_str bearer = {0};
 	CURL *c;
 	CURLcode rc;
 	int status;
 
 	if (dryrun) {
-		printf("%s: would POST %zu bytes of JSON\n%s\n", channel, json->n, json->p);
+		printf("%s: would POST %zu bytes of JSON\n%s\n", channel, json->len, json->p);
 		return EDU_EX_OK;
 	}
 	c = new_handle(errbuf);
 	hdr = curl_slist_append(hdr, "Content-Type: application/json; charset=utf-8");
 	if (auth) {
-		buf_str(&bearer, "Authorization: Bearer ");
-		buf_str(&bearer, auth);
+		edu_str_add(&bearer, "%s", "Authorization: Bearer ");
+		edu_str_add(&bearer, "%s", auth);
 		hdr = curl_slist_append(hdr, bearer.p);
 	}
 	curl_easy_setopt(c, CURLOPT_URL, url);
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdr);
 	curl_easy_setopt(c, CURLOPT_POSTFIELDS, json->p);
-	curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)json->n);
+	curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)json->len);
 	rc = curl_easy_perform(c);
 	status = finish(c, rc, errbuf, channel);
 	curl_slist_free_all(hdr);
-	free(bearer.p);
+	edu_str_free(&bearer);
 	return status;
 }
 
 static int send_slack(const char *url, const char *subject, const char *body)
 {
-	struct buf json = {0}, text = {0};
+	struct edu_str json = {0}, text = {0};
 	int status;
 
-	buf_str(&text, subject);
-	buf_str(&text, "\n");
-	buf_str(&text, body);
-	buf_str(&json, "{\"text\":");
-	buf_json(&json, text.p);
-	buf_str(&json, "}");
+	edu_str_add(&text, "%s", subject);
+	edu_str_add(&text, "%s", "\n");
+	edu_str_add(&text, "%s", body);
+	edu_str_add(&json, "%s", "{\"text\":");
+	add_json(&json, text.p);
+	edu_str_add(&json, "%s", "}");
 	status = post_json("slack", url, NULL, &json);
-	free(json.p);
-	free(text.p);
+	edu_str_free(&json);
+	edu_str_free(&text);
 	return status;
 }
 
@@ -237,26 +217,26 @@ static int send_sendgrid(const char *key, const char *from, char *to, const char
                          const char *body)
 {
 	const char *url = getenv("EDU_SENDGRID_URL");
-	struct buf json = {0};
+	struct edu_str json = {0};
 	char *rcpt[32];
 	size_t n = split_addresses(to, rcpt, 32);
 	int status;
 
-	buf_str(&json, "{\"personalizations\":[{\"to\":[");
+	edu_str_add(&json, "%s", "{\"personalizations\":[{\"to\":[");
 	for (size_t i = 0; i < n; i++) {
-		buf_str(&json, i ? ",{\"email\":" : "{\"email\":");
-		buf_json(&json, rcpt[i]);
-		buf_str(&json, "}");
+		edu_str_add(&json, "%s", i ? ",{\"email\":" : "{\"email\":");
+		add_json(&json, rcpt[i]);
+		edu_str_add(&json, "%s", "}");
 	}
-	buf_str(&json, "]}],\"from\":{\"email\":");
-	buf_json(&json, from);
-	buf_str(&json, "},\"subject\":");
-	buf_json(&json, subject);
-	buf_str(&json, ",\"content\":[{\"type\":\"text/plain\",\"value\":");
-	buf_json(&json, body);
-	buf_str(&json, "}]}");
+	edu_str_add(&json, "%s", "]}],\"from\":{\"email\":");
+	add_json(&json, from);
+	edu_str_add(&json, "%s", "},\"subject\":");
+	add_json(&json, subject);
+	edu_str_add(&json, "%s", ",\"content\":[{\"type\":\"text/plain\",\"value\":");
+	add_json(&json, body);
+	edu_str_add(&json, "%s", "}]}");
 	status = post_json("sendgrid", url && *url ? url : SENDGRID_URL, key, &json);
-	free(json.p);
+	edu_str_free(&json);
 	return status;
 }
 
@@ -276,23 +256,23 @@ static size_t feed(char *dst, size_t size, size_t n, void *arg)
 	return len;
 }
 
-static void header_subject(struct buf *msg, const char *subject)
+static void header_subject(struct edu_str *msg, const char *subject)
 {
 	int ascii = 1;
 
 	for (const char *s = subject; *s; s++)
 		if ((unsigned char)*s >= 0x80)
 			ascii = 0;
-	buf_str(msg, "Subject: ");
+	edu_str_add(msg, "%s", "Subject: ");
 	if (ascii) {
-		buf_str(msg, subject);
+		edu_str_add(msg, "%s", subject);
 	} else {
 		/* RFC 2047: French subjects carry accents. */
-		buf_str(msg, "=?UTF-8?B?");
-		buf_base64(msg, (const unsigned char *)subject, strlen(subject));
-		buf_str(msg, "?=");
+		edu_str_add(msg, "%s", "=?UTF-8?B?");
+		add_base64(msg, (const unsigned char *)subject, strlen(subject));
+		edu_str_add(msg, "%s", "?=");
 	}
-	buf_str(msg, "\r\n");
+	edu_str_add(msg, "%s", "\r\n");
 }
 
 static int send_email(const char *url, const char *from, char *to, const char *subject,
@@ -300,7 +280,7 @@ static int send_email(const char *url, const char *from, char *to, const char *s
 {
 	char errbuf[CURL_ERROR_SIZE], date[64], line[256];
 	struct curl_slist *rcpts = NULL;
-	struct buf msg = {0};
+	struct edu_str msg = {0};
 	struct upload up;
 	char *rcpt[32];
 	size_t n = split_addresses(to, rcpt, 32);
@@ -313,26 +293,27 @@ static int send_email(const char *url, const char *from, char *to, const char *s
 	gmtime_r(&now, &tm);
 	strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S +0000", &tm);
 	snprintf(line, sizeof(line), "Date: %s\r\nFrom: %s\r\n", date, from);
-	buf_str(&msg, line);
-	buf_str(&msg, "To: ");
+	edu_str_add(&msg, "%s", line);
+	edu_str_add(&msg, "%s", "To: ");
 	for (size_t i = 0; i < n; i++) {
 		if (i)
-			buf_str(&msg, ", ");
-		buf_str(&msg, rcpt[i]);
+			edu_str_add(&msg, "%s", ", ");
+		edu_str_add(&msg, "%s", rcpt[i]);
 		rcpts = curl_slist_append(rcpts, rcpt[i]);
 	}
-	buf_str(&msg, "\r\n");
+	edu_str_add(&msg, "%s", "\r\n");
 	snprintf(line, sizeof(line), "Message-ID: <%lld.%ld@eduinfo-pipeline>\r\n", (long long)now,
 	         (long)getpid());
-	buf_str(&msg, line);
+	edu_str_add(&msg, "%s", line);
 	header_subject(&msg, subject);
-	buf_str(&msg, "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=UTF-8\r\n"
-	              "Content-Transfer-Encoding: 8bit\r\n\r\n");
+	edu_str_add(&msg, "%s",
+	            "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=UTF-8\r\n"
+	            "Content-Transfer-Encoding: 8bit\r\n\r\n");
 	for (const char *p = body; *p; p++) {
 		if (*p == '\n')
-			buf_add(&msg, "\r\n", 2);
+			edu_str_addn(&msg, "\r\n", 2);
 		else if (*p != '\r')
-			buf_add(&msg, p, 1);
+			edu_str_addn(&msg, p, 1);
 	}
 	if (dryrun) {
 		printf("email: would send to %zu recipient(s)\n%s\n", n, msg.p);
@@ -340,7 +321,7 @@ static int send_email(const char *url, const char *from, char *to, const char *s
 	} else {
 		c = new_handle(errbuf);
 		up.p = msg.p;
-		up.left = msg.n;
+		up.left = msg.len;
 		curl_easy_setopt(c, CURLOPT_URL, url);
 		curl_easy_setopt(c, CURLOPT_MAIL_FROM, from);
 		curl_easy_setopt(c, CURLOPT_MAIL_RCPT, rcpts);
@@ -355,7 +336,7 @@ static int send_email(const char *url, const char *from, char *to, const char *s
 		status = finish(c, rc, errbuf, "email");
 	}
 	curl_slist_free_all(rcpts);
-	free(msg.p);
+	edu_str_free(&msg);
 	return status;
 }
 
@@ -396,7 +377,7 @@ int main(int argc, char *argv[])
 	                                         {"version", no_argument, NULL, 'V'},
 	                                         {NULL, 0, NULL, 0}};
 	const char *level = "info", *subject = NULL;
-	struct buf body = {0}, subj = {0};
+	struct edu_str body = {0}, subj = {0};
 	int channels = 0, status = EDU_EX_OK, ch;
 
 	edu_setprog(argv[0]);
@@ -445,17 +426,17 @@ int main(int argc, char *argv[])
 	}
 	read_body(&body, optind < argc ? argv[optind] : NULL);
 
-	buf_str(&subj, "[eduinfo-pipeline] ");
+	edu_str_add(&subj, "%s", "[eduinfo-pipeline] ");
 	if (strcmp(level, "info") != 0) {
-		buf_str(&subj, strcmp(level, "error") == 0 ? "ERROR: " : "WARNING: ");
+		edu_str_add(&subj, "%s", strcmp(level, "error") == 0 ? "ERROR: " : "WARNING: ");
 	}
 	if (subject) {
-		buf_str(&subj, subject);
+		edu_str_add(&subj, "%s", subject);
 	} else {
 		/* The first line of the message is the natural subject of a summary. */
 		size_t len = strcspn(body.p, "\n");
 
-		buf_add(&subj, body.p, len > 120 ? 120 : len);
+		edu_str_addn(&subj, body.p, len > 120 ? 120 : len);
 	}
 
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0)
@@ -480,8 +461,8 @@ int main(int argc, char *argv[])
 		}
 	}
 	curl_global_cleanup();
-	free(body.p);
-	free(subj.p);
+	edu_str_free(&body);
+	edu_str_free(&subj);
 	edu_close_stdout();
 	return status;
 }

@@ -230,6 +230,8 @@ struct edu_str {
 	size_t len, cap;
 };
 void edu_str_add(struct edu_str *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Appends n bytes (binary-safe); the string stays NUL-terminated, even when n is 0. */
+void edu_str_addn(struct edu_str *s, const char *p, size_t n);
 void edu_str_free(struct edu_str *s);
 
 /* ---- Sources and HTTP downloads (src/lib/source.c, src/lib/http.c; -lcurl -lcrypto) ---- */

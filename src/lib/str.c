@@ -5,6 +5,7 @@
  */
 #include <stdarg.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "edu.h"
 
@@ -26,6 +27,17 @@ void edu_str_add(struct edu_str *s, const char *fmt, ...)
 	vsnprintf(s->p + s->len, (size_t)n + 1, fmt, ap);
 	va_end(ap);
 	s->len += (size_t)n;
+}
+
+void edu_str_addn(struct edu_str *s, const char *p, size_t n)
+{
+	if (s->len + n + 1 > s->cap) {
+		s->cap = (s->len + n + 1) * 2;
+		s->p = edu_realloc(s->p, s->cap);
+	}
+	memcpy(s->p + s->len, p, n);
+	s->len += n;
+	s->p[s->len] = '\0';
 }
 
 void edu_str_free(struct edu_str *s)
