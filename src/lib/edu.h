@@ -60,6 +60,10 @@ _Noreturn void edu_die(int status, const char *fmt, ...)
     __attribute__((noreturn, format(printf, 2, 3)));
 void edu_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void edu_vwarn(const char *fmt, va_list ap);
+/* The first diagnostic printed by this process ("prog: message"), or NULL; and the status given
+ * to edu_die (0 before): an atexit handler can record why the run failed. */
+const char *edu_first_diag(void);
+int edu_die_status(void);
 /* Prints "prog VERSION" on stdout and exits 0 (checking stdout). */
 _Noreturn void edu_version(void) __attribute__((noreturn));
 /* Prints usage to stderr and exits EDU_EX_USAGE, or to stdout and exits 0 when help is set. */

@@ -11,6 +11,10 @@
 #include "edu.h"
 
 const char *edu_prog = "edu";
+/* The first diagnostic of the run and the status edu_die was given, for a tool that records its
+ * own failure after the fact (edu-pgcopy writes them to the run history after its rollback). */
+static char first_diag[1024];
+static int die_status;
 
 void edu_setprog(const char *argv0)
 {
@@ -26,12 +30,31 @@ void edu_vwarn(const char *fmt, va_list ap)
 {
 	int saved = errno;
 	size_t n = strlen(fmt);
+	char msg[sizeof(first_diag) / 2];
+	va_list copy;
 
+	va_copy(copy, ap);
+	vsnprintf(msg, sizeof(msg), fmt, copy);
+	va_end(copy);
 	fprintf(stderr, "%s: ", edu_prog);
 	vfprintf(stderr, fmt, ap);
 	if (n > 0 && fmt[n - 1] == ':')
 		fprintf(stderr, " %s", strerror(saved));
 	fputc('\n', stderr);
+	if (first_diag[0] == '\0')
+		snprintf(first_diag, sizeof(first_diag), "%s: %s%s%s", edu_prog, msg,
+		         n > 0 && fmt[n - 1] == ':' ? " " : "",
+		         n > 0 && fmt[n - 1] == ':' ? strerror(saved) : "");
+}
+
+const char *edu_first_diag(void)
+{
+	return first_diag[0] ? first_diag : NULL;
+}
+
+int edu_die_status(void)
+{
+	return die_status;
 }
 
 void edu_warn(const char *fmt, ...)
@@ -47,6 +70,7 @@ void edu_die(int status, const char *fmt, ...)
 {
 	va_list ap;
 
+	die_status = status;
 	va_start(ap, fmt);
 	edu_vwarn(fmt, ap);
 	va_end(ap);

@@ -3,6 +3,7 @@
  * Unit tests of src/lib in TAP. With --exit-table it prints the exit-code table instead, so
  * that tests/t/0001-suite.t can hold man/edu.7 to the header.
  */
+#include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -157,6 +158,22 @@ int main(int argc, char **argv)
 		memcpy(text + 2 + big, "\n\\.\n", 4);
 		ok(read_all(text, big + 6, &rows) == 0 && rows == 1, "reader: a 600 KiB line");
 		free(text);
+	}
+
+	{
+		FILE *saved = stderr;
+
+		stderr = fopen("/dev/null", "w");
+		ok(edu_first_diag() == NULL && edu_die_status() == 0, "no diagnostic yet");
+		errno = ENOENT;
+		edu_warn("x.csv: cannot open:");
+		edu_warn("second");
+		fclose(stderr);
+		stderr = saved;
+		ok(edu_first_diag() != NULL &&
+		       strcmp(edu_first_diag(),
+		              "test-lib: x.csv: cannot open: No such file or directory") == 0,
+		   "the first diagnostic is kept, with its strerror");
 	}
 
 	printf("1..%d\n", n);
