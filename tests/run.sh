@@ -11,7 +11,10 @@ EDU_ROOT=$root
 export PATH EDU_ROOT
 mkdir -p tests/tmp
 EDU_TESTTMP=$(mktemp -d "$root/tests/tmp/run.XXXXXX")
-export EDU_TESTTMP
+# Temporary files and the production job's default lock live in the run's own directory, so two
+# checkouts can run their tests at once.
+TMPDIR=$EDU_TESTTMP
+export EDU_TESTTMP TMPDIR
 
 sh tests/pg.sh start "$EDU_TESTTMP/pg" fast || { echo "run: cannot start PostgreSQL" >&2; exit 71; }
 eval "$(sh tests/pg.sh env "$EDU_TESTTMP/pg")"
