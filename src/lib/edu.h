@@ -210,8 +210,9 @@ double edu_elapsed(const struct timespec *since);
 #ifdef LIBPQ_FE_H
 /*
  * Connects with conninfo (-d), else $DATABASE_URL, else libpq's own environment (PGHOST,
- * PGSERVICE, ~/.pgpass...). A connection string that does not parse is EDU_EX_CONFIG, a server
- * that cannot be reached EDU_EX_TEMPFAIL. Passwords are never printed.
+ * PGSERVICE, ~/.pgpass...). A connection string that does not parse, an option libpq refuses
+ * (sslmode=bogus, a bad port) and a refused login are EDU_EX_CONFIG; a server that cannot be
+ * reached or is busy EDU_EX_TEMPFAIL. Passwords are never printed.
  */
 PGconn *edu_pg_connect(const char *conninfo);
 /* The exit code for a failed statement: lost connection, lock or shutdown 75; bad data 65; 69. */

@@ -35,11 +35,34 @@ static void notice(void *arg, const char *msg)
 }
 
 /*
+ * What libpq says, before it tries any server, about a connection option it cannot use: a bad
+ * sslmode, a port that is not a number, host and hostaddr lists that do not match. PostgreSQL
+ * 14 and later put "connection to server at ... failed: " before some of them.
+ */
+static int option_error(const char *msg)
+{
+	static const char *const bad[] = {
+	    "invalid ",      "could not match ", "could not parse network address",
+	    "sslmode value", "gssencmode value", "Unix-domain socket path"};
+	const char *p = msg;
+
+	for (;;) {
+		for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+			if (strncmp(p, bad[i], strlen(bad[i])) == 0)
+				return 1;
+		if ((p = strstr(p, "failed: ")) == NULL)
+			return 0;
+		p += strlen("failed: ");
+	}
+}
+
+/*
  * A failed connection is worth a retry when the server could not be reached or was busy; when
- * it answered and refused us (wrong password, no such role or database), retrying every night
- * changes nothing and a person must fix the settings. libpq gives no SQLSTATE for a failed
- * connection, so the server's refusal is told by its FATAL line, and the few FATALs that are
- * temporary by their (English) text.
+ * it answered and refused us (wrong password, no such role or database), or when libpq
+ * refused an option of the connection string before trying, retrying every night changes
+ * nothing and a person must fix the settings. libpq gives no SQLSTATE for a failed
+ * connection, so the server's refusal is told by its FATAL line, the few FATALs that are
+ * temporary and libpq's own option errors by their (English: no tool sets a locale) text.
  */
 static int connect_status(PGconn *conn)
 {
@@ -48,7 +71,7 @@ static int connect_status(PGconn *conn)
 	                                   "not yet accepting", "in recovery mode"};
 	const char *msg = PQerrorMessage(conn);
 
-	if (PQconnectionNeedsPassword(conn))
+	if (PQconnectionNeedsPassword(conn) || option_error(msg))
 		return EDU_EX_CONFIG;
 	if (strstr(msg, "FATAL:") == NULL)
 		return EDU_EX_TEMPFAIL;
