@@ -243,13 +243,10 @@ static void resolve(struct source *s, const struct edu_tsv_reader *r)
 		s->idx = edu_tsv_column(r, s->alt[i]);
 }
 
-/* Appends "'name'" to a growing list for messages. */
-static void list_add(char **list, size_t *len, const char *name)
+/* Appends "'name'" to a list for messages. */
+static void list_add(struct edu_str *list, const char *name)
 {
-	size_t n = strlen(name) + 4;
-
-	*list = edu_realloc(*list, *len + n + 1);
-	*len += (size_t)snprintf(*list + *len, n + 1, "%s'%s'", *len ? ", " : "", name);
+	edu_str_add(list, "%s'%s'", list->len ? ", " : "", name);
 }
 
 /* Whether source k of column i repeats the spec of an earlier one (to list it once). */
@@ -270,8 +267,7 @@ static int listed_before(const struct map *m, size_t i, size_t k)
 /* Checks the input header against the map before any row is written. */
 static void check_header(struct map *m, const struct edu_tsv_reader *r, int strict)
 {
-	char *missing = NULL, *expected = NULL, *found = NULL;
-	size_t nmissing = 0, nexpected = 0, nfound = 0;
+	struct edu_str missing = {0}, expected = {0}, found = {0};
 	char *used = edu_malloc(r->ncols);
 
 	memset(used, 0, r->ncols);
@@ -286,29 +282,29 @@ static void check_header(struct map *m, const struct edu_tsv_reader *r, int stri
 				used[s[k]->idx] = 1;
 			if (s[k]->optional || listed_before(m, i, k))
 				continue;
-			list_add(&expected, &nexpected, s[k]->spec);
+			list_add(&expected, s[k]->spec);
 			if (s[k]->idx < 0)
-				list_add(&missing, &nmissing, s[k]->spec);
+				list_add(&missing, s[k]->spec);
 		}
 	}
-	if (missing) {
+	if (missing.len) {
 		for (size_t i = 0; i < r->ncols; i++)
-			list_add(&found, &nfound, r->header[i]);
+			list_add(&found, r->header[i]);
 		edu_warn("%s:1: schema drift: mapped columns missing from the input: %s", r->name,
-		         missing);
-		edu_warn("%s:1: expected (%s): %s", r->name, m->file, expected);
-		edu_die(EDU_EX_DATAERR, "%s:1: found: %s", r->name, found);
+		         missing.p);
+		edu_warn("%s:1: expected (%s): %s", r->name, m->file, expected.p);
+		edu_die(EDU_EX_DATAERR, "%s:1: found: %s", r->name, found.p);
 	}
 	if (strict) {
 		for (size_t i = 0; i < r->ncols; i++)
 			if (!used[i])
-				list_add(&found, &nfound, r->header[i]);
-		if (found)
+				list_add(&found, r->header[i]);
+		if (found.len)
 			edu_die(EDU_EX_DATAERR,
 			        "%s:1: schema drift: input columns not in %s (-s): %s", r->name,
-			        m->file, found);
+			        m->file, found.p);
 	}
-	free(expected);
+	edu_str_free(&expected);
 	free(used);
 }
 

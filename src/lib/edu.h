@@ -129,6 +129,34 @@ static inline void edu_out_puts(struct edu_out *o, const char *s)
 #define EDU_ABORT_MARK "\0EDU-ABORT: upstream transfer failed\n"
 #define EDU_ABORT_MARK_LEN (sizeof(EDU_ABORT_MARK) - 1)
 
+/*
+ * The most columns a header may have: the widest source loaded today has about 90 and a
+ * PostgreSQL table cannot have more than 1,600; 4,096 still leaves room for a wide export whose
+ * extra columns edu-normalize drops. A header past it is refused with EDU_EX_DATAERR before its
+ * names are compared: a broken or hostile upstream must not cost CPU or memory in proportion to a
+ * million empty columns.
+ */
+#define EDU_MAX_COLUMNS 4096
+
+/*
+ * Names sorted once (src/lib/names.c), for header checks in O(n log n) and lookups in
+ * O(log n). edu_names_index keeps pointers to the names (lens NULL: NUL-terminated);
+ * edu_names_dup returns the first position whose name appeared before (*first: where), or n;
+ * edu_names_find the first position of a name, or -1.
+ */
+struct edu_name {
+	const char *p;
+	size_t n, i;
+};
+struct edu_names {
+	struct edu_name *v;
+	size_t n;
+};
+void edu_names_index(struct edu_names *x, const char *const *names, const size_t *lens, size_t n);
+size_t edu_names_dup(const struct edu_names *x, size_t *first);
+long edu_names_find(const struct edu_names *x, const char *p, size_t n);
+void edu_names_free(struct edu_names *x);
+
 /* Writer: escapes per COPY text format. */
 void edu_tsv_put_field(struct edu_out *o, const char *p, size_t n);
 void edu_tsv_put_null(struct edu_out *o);
@@ -147,7 +175,8 @@ struct edu_tsv_reader {
 	const char *name;   /* for messages: a file name or "stdin" */
 	unsigned long line; /* physical line of the current row, 1 = header */
 	size_t ncols;
-	char **header; /* unescaped column names */
+	char **header;          /* unescaped column names */
+	struct edu_names names; /* the header sorted, for edu_tsv_column */
 	/* current row */
 	char *row;
 	size_t rowlen;
@@ -158,7 +187,10 @@ struct edu_tsv_reader {
 	int eof, done;
 	unsigned long long bytes;
 };
-/* Opens the stream and reads the header line; fatal errors name the stream. */
+/*
+ * Opens the stream and reads the header line; fatal errors name the stream. A header of more
+ * than EDU_MAX_COLUMNS columns, an empty or duplicate name is EDU_EX_DATAERR.
+ */
 void edu_tsv_open(struct edu_tsv_reader *r, int fd, const char *name);
 /*
  * Reads the next row into r->row / r->fields. Returns 1 for a row, 0 after the end-of-data
@@ -166,7 +198,7 @@ void edu_tsv_open(struct edu_tsv_reader *r, int fd, const char *name);
  * fields, a NUL byte or data after the end line is fatal with EDU_EX_DATAERR.
  */
 int edu_tsv_next(struct edu_tsv_reader *r);
-/* Index of a header column, or -1. */
+/* Index of a header column, or -1 (O(log n)). */
 long edu_tsv_column(const struct edu_tsv_reader *r, const char *name);
 void edu_tsv_close(struct edu_tsv_reader *r);
 /* True when the escaped field is the NULL marker \N. */

@@ -211,6 +211,39 @@ static size_t split(struct edu_tsv_reader *r, char *line, size_t len, size_t max
 	return n;
 }
 
+/*
+ * Unescapes and checks the header's names; the first bad column is the one named. A name with
+ * a bad escape is kept empty until then, so it is never taken for a duplicate.
+ */
+static void read_header(struct edu_tsv_reader *r, size_t n)
+{
+	size_t dup, first = 0, bad = n;
+
+	for (size_t i = 0; i < n; i++) {
+		size_t cap = 0;
+
+		r->header[i] = NULL;
+		if (edu_field_unescape(&r->fields[i], &r->header[i], &cap) == (size_t)-1) {
+			r->header[i][0] = '\0';
+			if (bad == n)
+				bad = i;
+		}
+	}
+	edu_names_index(&r->names, (const char *const *)r->header, NULL, n);
+	dup = edu_names_dup(&r->names, &first);
+	for (size_t i = 0; i < n; i++) {
+		if (i == bad)
+			edu_die(EDU_EX_DATAERR, "%s:1: column %zu: invalid escape in header",
+			        r->name, i + 1);
+		if (r->header[i][0] == '\0')
+			edu_die(EDU_EX_DATAERR, "%s:1: column %zu: empty column name", r->name,
+			        i + 1);
+		if (i == dup)
+			edu_die(EDU_EX_DATAERR, "%s:1: column %zu: duplicate column name '%s'",
+			        r->name, i + 1, r->header[i]);
+	}
+}
+
 void edu_tsv_open(struct edu_tsv_reader *r, int fd, const char *name)
 {
 	char *line;
@@ -231,26 +264,14 @@ void edu_tsv_open(struct edu_tsv_reader *r, int fd, const char *name)
 	n = 1;
 	for (size_t i = 0; i < len; i++)
 		n += line[i] == '\t';
+	if (n > EDU_MAX_COLUMNS)
+		edu_die(EDU_EX_DATAERR, "%s:1: %zu columns: more than %d in the header", name, n,
+		        EDU_MAX_COLUMNS);
 	r->ncols = n;
 	r->fields = edu_malloc((n + 1) * sizeof(*r->fields));
 	r->header = edu_malloc(n * sizeof(*r->header));
 	split(r, line, len, n + 1);
-	for (size_t i = 0; i < n; i++) {
-		char *buf = NULL;
-		size_t cap = 0;
-
-		if (edu_field_unescape(&r->fields[i], &buf, &cap) == (size_t)-1)
-			edu_die(EDU_EX_DATAERR, "%s:1: column %zu: invalid escape in header", name,
-			        i + 1);
-		if (buf[0] == '\0')
-			edu_die(EDU_EX_DATAERR, "%s:1: column %zu: empty column name", name, i + 1);
-		for (size_t j = 0; j < i; j++)
-			if (strcmp(r->header[j], buf) == 0)
-				edu_die(EDU_EX_DATAERR,
-				        "%s:1: column %zu: duplicate column name '%s'", name, i + 1,
-				        buf);
-		r->header[i] = buf;
-	}
+	read_header(r, n);
 }
 
 int edu_tsv_next(struct edu_tsv_reader *r)
@@ -290,10 +311,7 @@ int edu_tsv_next(struct edu_tsv_reader *r)
 
 long edu_tsv_column(const struct edu_tsv_reader *r, const char *name)
 {
-	for (size_t i = 0; i < r->ncols; i++)
-		if (strcmp(r->header[i], name) == 0)
-			return (long)i;
-	return -1;
+	return edu_names_find(&r->names, name, strlen(name));
 }
 
 void edu_tsv_close(struct edu_tsv_reader *r)
@@ -301,6 +319,7 @@ void edu_tsv_close(struct edu_tsv_reader *r)
 	for (size_t i = 0; i < r->ncols; i++)
 		free(r->header[i]);
 	free(r->header);
+	edu_names_free(&r->names);
 	free(r->fields);
 	free(r->buf);
 	memset(r, 0, sizeof(*r));

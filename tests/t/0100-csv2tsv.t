@@ -161,6 +161,35 @@ is_status 66 '-o into a directory that does not exist'
 like_err "^edu-csv2tsv: $T/no-such-dir/out.tsv: cannot create a temporary file next to it: No such file" \
 	'-o: the message names the target'
 
+# ---- wide headers: refused at the cap, in constant time, duplicates found without O(n^2) ----
+# 100,000 columns (1.3 MB): refused, under a 2 s CPU limit that the former quadratic check
+# (25 s) would exceed and be killed for (SIGXCPU), whatever the machine's speed.
+/usr/bin/python3 -c '
+import sys
+n = int(sys.argv[1])
+print(";".join("colonne_%05d" % i for i in range(n)))
+print(";".join("1" for i in range(n)))' 100000 >"$T/wide.csv"
+run_sh "ulimit -t 2; exec edu-csv2tsv '$T/wide.csv'"
+is_status 65 '100,000 columns are refused, not killed for CPU time'
+is "$(cat "$ERR")" "edu-csv2tsv: $T/wide.csv:1: more than 4096 columns in the header" \
+	'100,000 columns: the message gives the limit'
+empty_out '100,000 columns: nothing written'
+run_sh "ulimit -t 2; exec edu-csv2tsv -H '$T/wide.csv'"
+is_status 65 '-H: 100,000 fields in the first record are refused'
+like_err ':1: more than 4096 columns in the first record$' '-H: the message says first record'
+# The widest header accepted, with its last name repeating an earlier one.
+/usr/bin/python3 -c '
+names = ["c%d" % i for i in range(4095)] + ["c17"]
+print(",".join(names)); print(",".join(str(i) for i in range(4096)))' >"$T/wide-dup.csv"
+run_sh "ulimit -t 2; exec edu-csv2tsv '$T/wide-dup.csv'"
+is_status 65 '4,096 columns with a duplicate'
+like_err ":1: column 4096: duplicate column name 'c17' \(same as column 18\)$" \
+	'the duplicate and its first occurrence are named'
+sed -i '1s/c17$/c4095/' "$T/wide-dup.csv"
+run_sh "ulimit -t 2; exec edu-csv2tsv -q '$T/wide-dup.csv'"
+is_status 0 '4,096 distinct columns are converted'
+is "$(head -n 1 "$OUT" | tr '\t' '\n' | wc -l)" 4096 '4,096 columns: all in the header'
+
 # ---- a stream cut in the middle of a record ----
 onisep=$FIX/onisep/ideo-enseignements_de_specialite_de_premiere_generale_first500.csv
 # Line 11 is `AF.…;"…`: 30 bytes of it end inside the quoted second field.

@@ -68,6 +68,23 @@ run edu-normalize -s -M "$T/strict.map" "$N/schools.tsv"
 is_status 0 "-s accepts an input whose every column is mapped"
 like_out '^0150018N	.*	a\\\\b$' "raw keeps the escaped backslash"
 
+# ---- wide headers: refused at the cap before any name is compared ----
+# 100,000 columns (1.3 MB) under a 2 s CPU limit that the former quadratic check exceeded.
+/usr/bin/python3 -c '
+n = 100000
+print("\t".join("colonne_%05d" % i for i in range(n))); print("\\.")' >"$T/wide.tsv"
+run_sh "ulimit -t 2; exec edu-normalize -M '$MAP' '$T/wide.tsv'"
+is_status 65 '100,000 columns are refused, not killed for CPU time'
+is "$(cat "$ERR")" "edu-normalize: $T/wide.tsv:1: 100000 columns: more than 4096 in the header" \
+	'100,000 columns: the message gives the count and the limit'
+empty_out '100,000 columns: nothing written'
+/usr/bin/python3 -c '
+print("\t".join(["c%d" % i for i in range(4095)] + ["c17"])); print("\\.")' >"$T/wide-dup.tsv"
+run_sh "ulimit -t 2; exec edu-normalize -M '$MAP' '$T/wide-dup.tsv'"
+is_status 65 '4,096 columns with a duplicate'
+is "$(cat "$ERR")" "edu-normalize: $T/wide-dup.tsv:1: column 4096: duplicate column name 'c17'" \
+	'the duplicate is named'
+
 # ---- bad values, -r and -m ----
 run edu-normalize -M "$MAP" "$N/schools-bad.tsv"
 is_status 65 "a bad value fails without -r"

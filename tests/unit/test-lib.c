@@ -161,6 +161,40 @@ int main(int argc, char **argv)
 	}
 
 	{
+		const char *names[] = {"b", "a", "c", "a", "b", "a"};
+		const char *same[] = {"x", "x\0y", "x\0z"};
+		const size_t lens[] = {1, 3, 3};
+		struct edu_names x;
+		size_t first = 99;
+
+		edu_names_index(&x, names, NULL, 6);
+		ok(edu_names_dup(&x, &first) == 3 && first == 1,
+		   "names: the first repeated name, and where it came first");
+		ok(edu_names_find(&x, "a", 1) == 1 && edu_names_find(&x, "c", 1) == 2 &&
+		       edu_names_find(&x, "d", 1) == -1 && edu_names_find(&x, "", 0) == -1,
+		   "names: a lookup finds the first position of a name, or -1");
+		edu_names_free(&x);
+		edu_names_index(&x, same, lens, 3);
+		ok(edu_names_dup(&x, &first) == 3 && edu_names_find(&x, "x\0z", 3) == 2,
+		   "names: names with a NUL byte are compared whole");
+		edu_names_free(&x);
+	}
+	{
+		/* the widest header accepted, then one column more */
+		size_t cols = EDU_MAX_COLUMNS + 1, l = 0;
+		char *text = edu_malloc(cols * 8 + 16);
+
+		for (size_t i = 0; i < EDU_MAX_COLUMNS; i++)
+			l += (size_t)sprintf(text + l, "%sc%zu", i ? "\t" : "", i);
+		l += (size_t)sprintf(text + l, "\n\\.\n");
+		ok(read_all(text, l, &rows) == 0, "reader: a header of EDU_MAX_COLUMNS columns");
+		l -= 4;
+		l += (size_t)sprintf(text + l, "\tc%d\n\\.\n", EDU_MAX_COLUMNS);
+		ok(read_all(text, l, &rows) == EDU_EX_DATAERR,
+		   "reader: one column more is EDU_EX_DATAERR");
+		free(text);
+	}
+	{
 		FILE *saved = stderr;
 
 		stderr = fopen("/dev/null", "w");
