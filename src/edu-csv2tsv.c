@@ -586,6 +586,7 @@ int main(int argc, char *argv[])
 	const char *encoding = NULL, *outfile = NULL;
 	enum edu_progress_mode pmode = EDU_PROGRESS_AUTO;
 	struct edu_progress prog;
+	struct edu_atomic *atomic = NULL;
 	int ch, verbose = 0;
 	char delim = 0;
 
@@ -636,7 +637,9 @@ int main(int argc, char *argv[])
 	c2t_open(&c->in, argc == 1 ? argv[0] : NULL, encoding);
 	edu_progress_init(&prog, "bytes", pmode, c2t_size(&c->in));
 	/* Room for a whole input buffer at 3 output bytes per input byte (",," -> "\N\t"). */
-	c->out.fd = outfile ? edu_atomic_open(outfile) : STDOUT_FILENO;
+	if (outfile)
+		atomic = edu_atomic_open(outfile);
+	c->out.fd = atomic ? atomic->fd : STDOUT_FILENO;
 	c->out.name = outfile ? outfile : "stdout";
 	c->out.cap = 3 * c->in.cap + 64 * 1024;
 	c->out.buf = edu_malloc(c->out.cap);
@@ -707,8 +710,8 @@ int main(int argc, char *argv[])
 	csv_free(&c->csv);
 	edu_tsv_finish(&c->out);
 	c2t_close(&c->in);
-	if (outfile)
-		edu_atomic_commit();
+	if (atomic)
+		edu_atomic_commit(atomic);
 	edu_progress_done(&prog);
 	if (verbose)
 		edu_warn("%s: %lu lines, %llu rows, %zu columns", c->in.name, c->line, c->rows,

@@ -44,7 +44,7 @@ static void abort_pipe(void)
 
 static void on_signal(int sig)
 {
-	edu_atomic_unlink();
+	edu_atomic_cleanup();
 	abort_pipe();
 	signal(sig, SIG_DFL);
 	raise(sig);
@@ -120,6 +120,7 @@ int main(int argc, char *argv[])
 	struct edu_http rq;
 	struct edu_http_res rs;
 	struct edu_out out;
+	struct edu_atomic *af = NULL;
 	int c, dry = 0, verbose = 0, fd = STDOUT_FILENO, rc, is_source;
 	long year = 0;
 
@@ -215,10 +216,10 @@ int main(int argc, char *argv[])
 	catch_signal(SIGTERM);
 	catch_signal(SIGHUP);
 	if (output)
-		fd = edu_atomic_open(output);
+		fd = (af = edu_atomic_open(output))->fd;
 	else
 		to_pipe = 1;
-	edu_out_init(&out, fd, output ? edu_atomic_tmp() : "stdout");
+	edu_out_init(&out, fd, output ? af->tmp : "stdout");
 	rq.sink = sink;
 	rq.restart = output ? restart : NULL;
 	rq.ctx = &out;
@@ -246,7 +247,7 @@ int main(int argc, char *argv[])
 	if (is_source && edu_db_configured(conninfo))
 		record_pending(conninfo, &src, &rs);
 	if (output)
-		edu_atomic_commit();
+		edu_atomic_commit(af);
 	piped = 0; /* complete, checked and recorded: from now on a failure is not the body's */
 	if (!output)
 		edu_close_stdout();

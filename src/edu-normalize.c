@@ -6,7 +6,6 @@
  * value or rejects the row, and writes the end-of-data line only when all input was read and
  * valid. It does not reorder, join or deduplicate rows: that is the database's work.
  */
-#include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <stdarg.h>
@@ -52,6 +51,7 @@ struct map {
 struct state {
 	struct edu_tsv_reader r;
 	struct edu_out out, rej;
+	struct edu_atomic *outfile, *rejfile; /* -o and -r, NULL for stdout and none */
 	int rejecting;
 	long long maxrej; /* -1: no cap */
 	unsigned long nrej;
@@ -422,6 +422,7 @@ static void reject(struct state *st, const struct column *c, const char *why)
 	if (st->maxrej >= 0 && st->nrej > (unsigned long long)st->maxrej) {
 		/* The reject file is complete up to here: let it be loaded and read. */
 		edu_tsv_finish(&st->rej);
+		edu_atomic_commit(st->rejfile);
 		edu_die(EDU_EX_DATAERR, "%s; more than %lld rejected rows (-m)", msg, st->maxrej);
 	}
 }
@@ -450,19 +451,21 @@ static void free_map(struct map *m)
 	free(m->col);
 }
 
-static int open_out(const char *file)
+/* An output: standard output, or file written atomically (complete or absent). */
+static struct edu_atomic *open_out(struct edu_out *o, const char *file)
 {
-	int fd = open(file, O_WRONLY | O_CREAT | O_TRUNC, 0666);
+	struct edu_atomic *a = file ? edu_atomic_open(file) : NULL;
 
-	if (fd < 0)
-		edu_die(EDU_EX_IOERR, "%s:", file);
-	return fd;
+	edu_out_init(o, a ? a->fd : STDOUT_FILENO, file ? file : "stdout");
+	return a;
 }
 
-static void close_out(struct edu_out *o)
+/* Ends an output that is complete: end-of-data line, then the rename of its file. */
+static void close_out(struct edu_out *o, struct edu_atomic *a)
 {
-	if (close(o->fd) != 0 && errno != EINTR)
-		edu_die(EDU_EX_IOERR, "%s: close error:", o->name);
+	edu_tsv_finish(o);
+	if (a)
+		edu_atomic_commit(a);
 	edu_out_free(o);
 }
 
@@ -549,11 +552,10 @@ int main(int argc, char *argv[])
 	}
 	edu_tsv_open(&st.r, fd, input);
 	check_header(&m, &st.r, strict);
-	edu_out_init(&st.out, outfile ? open_out(outfile) : STDOUT_FILENO,
-	             outfile ? outfile : "stdout");
+	st.outfile = open_out(&st.out, outfile);
 	if (rejfile) {
 		st.rejecting = 1;
-		edu_out_init(&st.rej, open_out(rejfile), rejfile);
+		st.rejfile = open_out(&st.rej, rejfile);
 	}
 	write_headers(&st, &m);
 	edu_progress_init(&prog, "rows", pmode, 0);
@@ -598,11 +600,9 @@ int main(int argc, char *argv[])
 		nout++;
 	}
 	edu_progress_done(&prog);
-	edu_tsv_finish(&st.out);
-	close_out(&st.out);
+	close_out(&st.out, st.outfile);
 	if (st.rejecting) {
-		edu_tsv_finish(&st.rej);
-		close_out(&st.rej);
+		close_out(&st.rej, st.rejfile);
 		if (st.nrej > 0 && !quiet)
 			edu_warn("%s: %lu rows rejected to %s", input, st.nrej, rejfile);
 	}

@@ -79,15 +79,21 @@ char *edu_strndup(const char *s, size_t n);
 long long edu_strtonum(const char *s, long long min, long long max, const char *what);
 
 /*
- * -o FILE, atomically (src/lib/atomic.c): edu_atomic_open makes a hidden temporary file beside
- * FILE and returns its descriptor; edu_atomic_commit fsyncs it and renames it over FILE. Before
- * the commit, the temporary file is removed at exit; edu_atomic_unlink (async-signal-safe)
- * removes it at once, for a signal handler. edu_atomic_tmp names it for messages.
+ * An output file that is complete or absent (src/lib/atomic.c), for -o and every other file a
+ * tool writes. edu_atomic_open makes a hidden temporary file beside path; write to fd, then
+ * edu_atomic_commit fsyncs it, renames it over path and frees the handle. Any number may be open.
+ * Until its commit a temporary file is removed at exit and on SIGHUP, SIGINT and SIGTERM; a tool
+ * that catches one of those itself calls edu_atomic_cleanup (async-signal-safe) from its handler.
  */
-int edu_atomic_open(const char *path);
-void edu_atomic_commit(void);
-void edu_atomic_unlink(void);
-const char *edu_atomic_tmp(void);
+struct edu_atomic {
+	int fd;
+	char *tmp;        /* the temporary file, for messages */
+	const char *path; /* the file it becomes */
+	struct edu_atomic *next;
+};
+struct edu_atomic *edu_atomic_open(const char *path);
+void edu_atomic_commit(struct edu_atomic *a);
+void edu_atomic_cleanup(void);
 
 /* Closes stdout and stderr checking for errors, so that a full disk is never silent. */
 void edu_close_stdout(void);

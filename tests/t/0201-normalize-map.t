@@ -222,4 +222,6 @@ is_status 64 "one input file at most"
 run edu-normalize -M "$MAP" -m x -r "$T/rej.tsv" "$N/schools.tsv"
 is_status 64 "-m needs a number"
 run edu-normalize -M "$MAP" -r /nonexistent/dir/rej.tsv "$N/schools.tsv"
-is_status 74 "a reject file that cannot be created"
+is_status 66 "a reject file whose directory does not exist (as for -o)"
+like_err "^edu-normalize: /nonexistent/dir/rej.tsv: cannot create a temporary file next to it: No such file" \
+	"a reject file that cannot be created: the message names it"

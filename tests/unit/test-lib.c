@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -81,6 +82,49 @@ static int read_all(const char *text, size_t len, int *rows)
 		*rows = -1;
 	close(fds[0]);
 	close(fd);
+	waitpid(pid, &st, 0);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+/* Files in dir whose name starts with prefix. */
+static int count_files(const char *dir, const char *prefix)
+{
+	char cmd[512];
+	FILE *p;
+	int c = -1;
+
+	snprintf(cmd, sizeof(cmd), "find '%s' -name '%s*' | wc -l", dir, prefix);
+	if ((p = popen(cmd, "r")) != NULL) {
+		if (fscanf(p, "%d", &c) != 1)
+			c = -1;
+		pclose(p);
+	}
+	return c;
+}
+
+/*
+ * In a child: two atomic files in dir, "a" committed, "b" not; then exit 3 or (sig) die by a
+ * signal. Returns the child's status as the shell shows it.
+ */
+static int atomic_child(const char *dir, int sig)
+{
+	char a[256], b[256];
+	pid_t pid;
+	int st;
+
+	snprintf(a, sizeof(a), "%s/a", dir);
+	snprintf(b, sizeof(b), "%s/b", dir);
+	fflush(stdout);
+	if ((pid = fork()) == 0) {
+		struct edu_atomic *fa = edu_atomic_open(a), *fb = edu_atomic_open(b);
+
+		if (write(fa->fd, "A", 1) != 1 || write(fb->fd, "B", 1) != 1)
+			_exit(71);
+		edu_atomic_commit(fa);
+		if (sig)
+			raise(sig);
+		exit(3);
+	}
 	waitpid(pid, &st, 0);
 	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
@@ -193,6 +237,24 @@ int main(int argc, char **argv)
 		ok(read_all(text, l, &rows) == EDU_EX_DATAERR,
 		   "reader: one column more is EDU_EX_DATAERR");
 		free(text);
+	}
+	{
+		char dir[] = "/tmp/edu-unit-atomic.XXXXXX";
+		char path[300];
+
+		if (mkdtemp(dir) == NULL)
+			exit(71);
+		ok(atomic_child(dir, 0) == 3 && count_files(dir, "a") == 1 &&
+		       count_files(dir, "b") == 0 && count_files(dir, ".") == 0,
+		   "atomic: of two files, the committed one is in place, the other gone at exit");
+		snprintf(path, sizeof(path), "%s/a", dir);
+		unlink(path);
+		ok(atomic_child(dir, SIGTERM) == 128 + SIGTERM && count_files(dir, "a") == 1 &&
+		       count_files(dir, ".") == 0,
+		   "atomic: SIGTERM kills by that signal and removes the uncommitted temporary "
+		   "file");
+		unlink(path);
+		rmdir(dir);
 	}
 	{
 		FILE *saved = stderr;
