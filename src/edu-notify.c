@@ -3,13 +3,15 @@
  * edu-notify: tells the team. Reads a short message (a pipeline's summary lines) from a file or
  * stdin and sends it to every configured channel: a Slack incoming webhook, e-mail over SMTP, or
  * the SendGrid API. Channel addresses and credentials come only from the environment because they
- * are secrets; they are never printed. It does not retry: the exit status says whether a later
- * retry is worth it (75) or a person must fix the configuration (69, 78).
+ * are secrets; they are never printed, not even in libcurl's errors. Handles and the
+ * error-to-status table are the library's (src/lib/curl.c). It does not retry: the exit status
+ * says whether a later retry is worth it (75) or a person must fix the configuration (69, 78).
  */
 #include <curl/curl.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "edu.h"
@@ -92,23 +94,26 @@ static void read_body(struct edu_str *body, const char *file)
 		edu_str_addn(body, "", 0);
 }
 
-/* The status a failed transfer maps to: worth a retry, or not. */
-static int classify(CURLcode rc, long http)
+static const char *need(const char *var, const char *channel)
 {
-	if (rc == CURLE_OK)
-		return http == 429 || http >= 500 ? EDU_EX_TEMPFAIL : EDU_EX_UNAVAILABLE;
-	switch (rc) {
-	case CURLE_COULDNT_RESOLVE_HOST:
-	case CURLE_COULDNT_CONNECT:
-	case CURLE_OPERATION_TIMEDOUT:
-	case CURLE_SEND_ERROR:
-	case CURLE_RECV_ERROR:
-	case CURLE_GOT_NOTHING:
-	case CURLE_PARTIAL_FILE:
-		return EDU_EX_TEMPFAIL;
-	default:
-		return EDU_EX_UNAVAILABLE;
-	}
+	const char *v = getenv(var);
+
+	if (v == NULL || *v == '\0')
+		edu_die(EDU_EX_CONFIG, "%s: %s is not set", channel, var);
+	return v;
+}
+
+/*
+ * A channel's URL from the environment, with the scheme checked here: libcurl would take a bare
+ * host for http and fail as with a bad option, and the URL itself is never printed.
+ */
+static const char *need_url(const char *var, const char *channel, const char *s1, const char *s2)
+{
+	const char *v = need(var, channel);
+
+	if (strncasecmp(v, s1, strlen(s1)) != 0 && strncasecmp(v, s2, strlen(s2)) != 0)
+		edu_die(EDU_EX_CONFIG, "%s: %s is not an %s or %s URL", channel, var, s1, s2);
+	return v;
 }
 
 static size_t discard(char *p, size_t size, size_t n, void *arg)
@@ -118,46 +123,42 @@ static size_t discard(char *p, size_t size, size_t n, void *arg)
 	return size * n;
 }
 
-static CURL *new_handle(char *errbuf)
+/* A handle of the suite's libcurl layer: connections in 10 s, the whole exchange in 30. */
+static CURL *new_handle(const char *protocols)
 {
-	CURL *c = curl_easy_init();
+	CURL *c = edu_curl_new(NULL, protocols, 10, 30);
 
-	if (c == NULL)
-		edu_die(EDU_EX_OSERR, "curl_easy_init failed");
-	errbuf[0] = '\0';
-	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 10L);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT, 30L);
-	curl_easy_setopt(c, CURLOPT_USERAGENT, "eduinfo-pipeline/" EDU_VERSION " (edu-notify)");
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, discard);
 	return c;
 }
 
-static int finish(CURL *c, CURLcode rc, const char *errbuf, const char *channel)
+/*
+ * The status of a transfer, said without the channel's address: libcurl's error buffer names
+ * hosts and URLs, and the webhook URL and the mail server are secrets. what is how the peer
+ * is named instead ("the mail server").
+ */
+static int finish(CURL *c, CURLcode rc, const char *channel, const char *what)
 {
-	long http = 0;
+	long code = 0;
 	int status;
 
-	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &http);
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
 	curl_easy_cleanup(c);
-	if (rc == CURLE_OK && (http == 0 || (http >= 200 && http < 300))) {
+	status = rc != CURLE_OK ? edu_curl_status(rc) : edu_http_status(code);
+	if (status == EDU_EX_OK) {
 		if (verbose)
 			edu_warn("%s: sent", channel);
-		return EDU_EX_OK;
+	} else if (rc != CURLE_OK) {
+		edu_warn("%s: %s: %s", channel, what, curl_easy_strerror(rc));
+	} else {
+		edu_warn("%s: %s: HTTP status %ld", channel, what, code);
 	}
-	status = classify(rc, http);
-	if (rc != CURLE_OK)
-		edu_warn("%s: %s", channel, errbuf[0] ? errbuf : curl_easy_strerror(rc));
-	else
-		edu_warn("%s: HTTP status %ld", channel, http);
 	return status;
 }
 
-static int post_json(const char *channel, const char *url, const char *auth,
+static int post_json(const char *channel, const char *what, const char *url, const char *auth,
                      const struct edu_str *json)
 {
-	char errbuf[CURL_ERROR_SIZE];
 	struct curl_slist *hdr = NULL;
 	struct edu_str bearer = {0};
 	CURL *c;
@@ -168,7 +169,7 @@ static int post_json(const char *channel, const char *url, const char *auth,
 		printf("%s: would POST %zu bytes of JSON\n%s\n", channel, json->len, json->p);
 		return EDU_EX_OK;
 	}
-	c = new_handle(errbuf);
+	c = new_handle("http,https");
 	hdr = curl_slist_append(hdr, "Content-Type: application/json; charset=utf-8");
 	if (auth) {
 		edu_str_add(&bearer, "%s", "Authorization: Bearer ");
@@ -180,7 +181,7 @@ static int post_json(const char *channel, const char *url, const char *auth,
 	curl_easy_setopt(c, CURLOPT_POSTFIELDS, json->p);
 	curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)json->len);
 	rc = curl_easy_perform(c);
-	status = finish(c, rc, errbuf, channel);
+	status = finish(c, rc, channel, what);
 	curl_slist_free_all(hdr);
 	edu_str_free(&bearer);
 	return status;
@@ -197,7 +198,7 @@ static int send_slack(const char *url, const char *subject, const char *body)
 	edu_str_add(&json, "%s", "{\"text\":");
 	add_json(&json, text.p);
 	edu_str_add(&json, "%s", "}");
-	status = post_json("slack", url, NULL, &json);
+	status = post_json("slack", "the webhook", url, NULL, &json);
 	edu_str_free(&json);
 	edu_str_free(&text);
 	return status;
@@ -216,7 +217,9 @@ static size_t split_addresses(char *list, char **out, size_t max)
 static int send_sendgrid(const char *key, const char *from, char *to, const char *subject,
                          const char *body)
 {
-	const char *url = getenv("EDU_SENDGRID_URL");
+	const char *url = getenv("EDU_SENDGRID_URL") && *getenv("EDU_SENDGRID_URL")
+	                      ? need_url("EDU_SENDGRID_URL", "sendgrid", "http://", "https://")
+	                      : SENDGRID_URL;
 	struct edu_str json = {0};
 	char *rcpt[32];
 	size_t n = split_addresses(to, rcpt, 32);
@@ -235,7 +238,7 @@ static int send_sendgrid(const char *key, const char *from, char *to, const char
 	edu_str_add(&json, "%s", ",\"content\":[{\"type\":\"text/plain\",\"value\":");
 	add_json(&json, body);
 	edu_str_add(&json, "%s", "}]}");
-	status = post_json("sendgrid", url && *url ? url : SENDGRID_URL, key, &json);
+	status = post_json("sendgrid", "the API", url, key, &json);
 	edu_str_free(&json);
 	return status;
 }
@@ -278,7 +281,7 @@ static void header_subject(struct edu_str *msg, const char *subject)
 static int send_email(const char *url, const char *from, char *to, const char *subject,
                       const char *body)
 {
-	char errbuf[CURL_ERROR_SIZE], date[64], line[256];
+	char date[64], line[256];
 	struct curl_slist *rcpts = NULL;
 	struct edu_str msg = {0};
 	struct upload up;
@@ -319,7 +322,7 @@ static int send_email(const char *url, const char *from, char *to, const char *s
 		printf("email: would send to %zu recipient(s)\n%s\n", n, msg.p);
 		status = EDU_EX_OK;
 	} else {
-		c = new_handle(errbuf);
+		c = new_handle("smtp,smtps");
 		up.p = msg.p;
 		up.left = msg.len;
 		curl_easy_setopt(c, CURLOPT_URL, url);
@@ -333,7 +336,7 @@ static int send_email(const char *url, const char *from, char *to, const char *s
 		if (getenv("EDU_SMTP_PASSWORD"))
 			curl_easy_setopt(c, CURLOPT_PASSWORD, getenv("EDU_SMTP_PASSWORD"));
 		rc = curl_easy_perform(c);
-		status = finish(c, rc, errbuf, "email");
+		status = finish(c, rc, "email", "the mail server");
 	}
 	curl_slist_free_all(rcpts);
 	edu_str_free(&msg);
@@ -349,15 +352,6 @@ static int parse_channel(const char *s)
 	if (strcmp(s, "sendgrid") == 0)
 		return CH_SENDGRID;
 	edu_die(EDU_EX_USAGE, "-C %s: unknown channel (slack, email, sendgrid)", s);
-}
-
-static const char *need(const char *var, const char *channel)
-{
-	const char *v = getenv(var);
-
-	if (v == NULL || *v == '\0')
-		edu_die(EDU_EX_CONFIG, "%s: %s is not set", channel, var);
-	return v;
 }
 
 /* Keeps the worse of two statuses: a permanent failure outranks a temporary one. */
@@ -439,18 +433,19 @@ int main(int argc, char *argv[])
 		edu_str_addn(&subj, body.p, len > 120 ? 120 : len);
 	}
 
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0)
-		edu_die(EDU_EX_OSERR, "curl_global_init failed");
 	if (channels & CH_SLACK)
 		status =
-		    worse(status, send_slack(need("EDU_SLACK_WEBHOOK", "slack"), subj.p, body.p));
+		    worse(status,
+		          send_slack(need_url("EDU_SLACK_WEBHOOK", "slack", "http://", "https://"),
+		                     subj.p, body.p));
 	if (channels & (CH_EMAIL | CH_SENDGRID)) {
 		const char *from = need("EDU_MAIL_FROM", "email");
 		char *to = edu_strdup(need("EDU_MAIL_TO", "email"));
 
 		if (channels & CH_EMAIL)
-			status = worse(status, send_email(need("EDU_SMTP_URL", "email"), from, to,
-			                                  subj.p, body.p));
+			status = worse(status, send_email(need_url("EDU_SMTP_URL", "email",
+			                                           "smtp://", "smtps://"),
+			                                  from, to, subj.p, body.p));
 		free(to);
 		if (channels & CH_SENDGRID) {
 			to = edu_strdup(need("EDU_MAIL_TO", "sendgrid"));
@@ -460,7 +455,6 @@ int main(int argc, char *argv[])
 			free(to);
 		}
 	}
-	curl_global_cleanup();
 	edu_str_free(&body);
 	edu_str_free(&subj);
 	edu_close_stdout();

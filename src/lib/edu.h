@@ -277,6 +277,27 @@ void edu_str_add(struct edu_str *s, const char *fmt, ...) __attribute__((format(
 void edu_str_addn(struct edu_str *s, const char *p, size_t n);
 void edu_str_free(struct edu_str *s);
 
+/* ---- The libcurl layer (src/lib/curl.c; -lcurl, include <curl/curl.h> first) ---- */
+#ifdef CURLINC_CURL_H
+/*
+ * A handle set up the suite's way: libcurl initialized once per process, the user agent
+ * "eduinfo-pipeline/VERSION (prog)", no signals, errors in errbuf (CURL_ERROR_SIZE bytes, or
+ * NULL), TLS 1.2 or later always verified, only the comma-separated protocols, a connect
+ * timeout and either a total limit (total > 0) or the stall rule: below 1 KiB/s for timeout
+ * seconds. edu_curl_new dies EDU_EX_OSERR when libcurl cannot; edu_curl_setup sets the same
+ * again after curl_easy_reset.
+ */
+CURL *edu_curl_new(char *errbuf, const char *protocols, long timeout, long total);
+void edu_curl_setup(CURL *h, char *errbuf, const char *protocols, long timeout, long total);
+/* The exit status of a libcurl error: 75 for what a retry may cure, 69, 66, 64 or 71. */
+int edu_curl_status(CURLcode c);
+/* What failed, for a message: the error buffer, else libcurl's fixed text for c. */
+const char *edu_curl_error(CURLcode c, const char *errbuf);
+#endif
+/* The exit status of an HTTP status: 0 for 2xx (and 0, file://), 75 for 408, 429 and 5xx, else
+ * 69. */
+int edu_http_status(long status);
+
 /* ---- Sources and HTTP downloads (src/lib/source.c, src/lib/http.c; -lcurl -lcrypto) ---- */
 /* What a source declares its body to be; a body that is not that is refused. */
 enum edu_format { EDU_FMT_ANY, EDU_FMT_CSV, EDU_FMT_JSON, EDU_FMT_GZIP, EDU_FMT_ZIP };

@@ -1,11 +1,12 @@
 /* eduinfo-pipeline, Licence Ouverte 2.0 / MIT: see README.md. */
 /*
- * One HTTP (or file://) GET for edu-fetch and edu-ifmodified: libcurl with bounded redirects,
- * compressed transfer, connect and low-speed timeouts, TLS always verified unless asked, and
- * retries of temporary failures with exponential backoff, jitter and Retry-After. The body is
- * hashed (SHA-256) and counted as it arrives, and handed to the caller's sink only after its
- * first bytes were sniffed as the declared format, so an HTML error page served with status 200
- * never reaches a file or a pipe. It does not decide what to do with the body.
+ * One HTTP (or file://) GET for edu-fetch and edu-ifmodified, on the suite's libcurl layer
+ * (src/lib/curl.c: connect and stall timeouts, TLS always verified unless asked, the error
+ * table), with bounded redirects, compressed transfer, and retries of temporary failures with
+ * exponential backoff, jitter and Retry-After. The body is hashed (SHA-256) and counted as it
+ * arrives, and handed to the caller's sink only after its first bytes were sniffed as the
+ * declared format, so an HTML error page served with status 200 never reaches a file or a
+ * pipe. It does not decide what to do with the body.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -278,47 +279,10 @@ static int refusal(struct xfer *x)
 	return EDU_EX_UNAVAILABLE;
 }
 
-static int curl_exit(CURLcode c)
-{
-	switch (c) {
-	case CURLE_COULDNT_RESOLVE_HOST:
-	case CURLE_COULDNT_RESOLVE_PROXY:
-	case CURLE_COULDNT_CONNECT:
-	case CURLE_OPERATION_TIMEDOUT:
-	case CURLE_PARTIAL_FILE:
-	case CURLE_RECV_ERROR:
-	case CURLE_SEND_ERROR:
-	case CURLE_GOT_NOTHING:
-	case CURLE_HTTP2:
-	case CURLE_HTTP2_STREAM:
-	case CURLE_SSL_CONNECT_ERROR:
-		return EDU_EX_TEMPFAIL;
-	case CURLE_FILE_COULDNT_READ_FILE:
-		return EDU_EX_NOINPUT;
-	case CURLE_URL_MALFORMAT:
-	case CURLE_UNSUPPORTED_PROTOCOL:
-		return EDU_EX_USAGE;
-	case CURLE_OUT_OF_MEMORY:
-		return EDU_EX_OSERR;
-	default:
-		return EDU_EX_UNAVAILABLE;
-	}
-}
-
-static int perform(struct xfer *x)
+/* Forgets what the previous attempt saw. */
+static void start_attempt(struct xfer *x)
 {
 	struct edu_http_res *rs = x->rs;
-	char errbuf[CURL_ERROR_SIZE];
-	struct curl_slist *hdrs = NULL;
-	char hdr[512];
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0;
-	long status = 0, filetime = -1;
-	curl_off_t cl = -1;
-	CURLcode c;
-	int rc = EDU_EX_OK;
-	char *ua;
-	size_t ualen;
 
 	rs->status = 0;
 	rs->emitted = rs->stopped = 0;
@@ -333,36 +297,36 @@ static int perform(struct xfer *x)
 	x->refused = NULL;
 	x->prog_on = x->encoded = 0;
 	x->location[0] = '\0';
-	errbuf[0] = '\0';
 	EVP_DigestInit_ex(x->md, EVP_sha256(), NULL);
+}
 
-	ualen = strlen(edu_prog) + 64;
-	ua = edu_malloc(ualen);
-	snprintf(ua, ualen, "eduinfo-pipeline/%s (%s)", EDU_VERSION, edu_prog);
-	if (x->rq->if_none_match && *x->rq->if_none_match) {
-		snprintf(hdr, sizeof(hdr), "If-None-Match: %s", x->rq->if_none_match);
+/* The request headers of a conditional GET, or NULL. */
+static struct curl_slist *conditions(const struct edu_http *rq)
+{
+	struct curl_slist *hdrs = NULL;
+	char hdr[512];
+
+	if (rq->if_none_match && *rq->if_none_match) {
+		snprintf(hdr, sizeof(hdr), "If-None-Match: %s", rq->if_none_match);
 		hdrs = curl_slist_append(hdrs, hdr);
 	}
-	if (x->rq->if_modified_since && *x->rq->if_modified_since) {
-		snprintf(hdr, sizeof(hdr), "If-Modified-Since: %s", x->rq->if_modified_since);
+	if (rq->if_modified_since && *rq->if_modified_since) {
+		snprintf(hdr, sizeof(hdr), "If-Modified-Since: %s", rq->if_modified_since);
 		hdrs = curl_slist_append(hdrs, hdr);
 	}
+	return hdrs;
+}
 
+/* The suite's handle settings (src/lib/curl.c), then this GET's own. */
+static void set_options(struct xfer *x, char *errbuf, struct curl_slist *hdrs)
+{
 	curl_easy_reset(x->h);
+	edu_curl_setup(x->h, errbuf, "http,https,file", x->rq->timeout, 0);
 	curl_easy_setopt(x->h, CURLOPT_URL, x->rq->url);
-	curl_easy_setopt(x->h, CURLOPT_ERRORBUFFER, errbuf);
-	curl_easy_setopt(x->h, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(x->h, CURLOPT_PROTOCOLS_STR, "http,https,file");
 	curl_easy_setopt(x->h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(x->h, CURLOPT_FOLLOWLOCATION, 1L);
 	curl_easy_setopt(x->h, CURLOPT_MAXREDIRS, (long)MAX_REDIRS);
 	curl_easy_setopt(x->h, CURLOPT_ACCEPT_ENCODING, "");
-	curl_easy_setopt(x->h, CURLOPT_USERAGENT, ua);
-	curl_easy_setopt(x->h, CURLOPT_CONNECTTIMEOUT, x->rq->timeout);
-	/* Below 1 KiB/s for the whole timeout is a stall, not a slow server: a trickle of a
-	 * byte a second would otherwise hold a cron run forever. */
-	curl_easy_setopt(x->h, CURLOPT_LOW_SPEED_LIMIT, 1024L);
-	curl_easy_setopt(x->h, CURLOPT_LOW_SPEED_TIME, x->rq->timeout);
 	curl_easy_setopt(x->h, CURLOPT_FILETIME, 1L);
 	curl_easy_setopt(x->h, CURLOPT_HTTPHEADER, hdrs);
 	curl_easy_setopt(x->h, CURLOPT_HEADERFUNCTION, on_header);
@@ -373,19 +337,59 @@ static int perform(struct xfer *x)
 		curl_easy_setopt(x->h, CURLOPT_SSL_VERIFYPEER, 0L);
 		curl_easy_setopt(x->h, CURLOPT_SSL_VERIFYHOST, 0L);
 	}
+}
 
-	rs->attempts++;
-	c = curl_easy_perform(x->h);
+/* What libcurl knows once the transfer ended: status, file time, announced length. */
+static void collect(struct xfer *x)
+{
+	struct edu_http_res *rs = x->rs;
+	long status = 0, filetime = -1;
+	curl_off_t cl = -1;
+
 	curl_easy_getinfo(x->h, CURLINFO_RESPONSE_CODE, &status);
 	curl_easy_getinfo(x->h, CURLINFO_FILETIME, &filetime);
 	if (curl_easy_getinfo(x->h, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &cl) == CURLE_OK)
 		rs->content_length = cl;
 	rs->status = status;
 	rs->filetime = filetime;
-	curl_slist_free_all(hdrs);
-	free(ua);
 	if (x->prog_on)
 		edu_progress_done(&x->prog);
+}
+
+/* A successful transfer: the body checked whole, its digest, its date. */
+static int finish_body(struct xfer *x)
+{
+	struct edu_http_res *rs = x->rs;
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+
+	if (!x->sniffed && !check_sniff(x))
+		return refusal(x);
+	/* curl checks Content-Length on HTTP/1.1; this covers what it cannot see. */
+	if (rs->content_length >= 0 && rs->size < (unsigned long long)rs->content_length &&
+	    rs->status != 0 && !x->encoded) {
+		snprintf(rs->error, sizeof(rs->error), "body shorter than Content-Length");
+		return EDU_EX_TEMPFAIL;
+	}
+	EVP_DigestFinal_ex(x->md, md, &mdlen);
+	for (unsigned i = 0; i < mdlen && i < 32; i++)
+		snprintf(rs->sha256 + 2 * i, 3, "%02x", md[i]);
+	if (rs->last_modified[0] == '\0' && rs->filetime >= 0) {
+		time_t t = (time_t)rs->filetime;
+		struct tm tm;
+
+		if (gmtime_r(&t, &tm))
+			strftime(rs->last_modified, sizeof(rs->last_modified),
+			         "%a, %d %b %Y %H:%M:%S GMT", &tm);
+	}
+	return EDU_EX_OK;
+}
+
+/* The attempt's exit status, from libcurl's result c and the HTTP status. */
+static int outcome(struct xfer *x, CURLcode c, const char *errbuf)
+{
+	struct edu_http_res *rs = x->rs;
+	long status = rs->status;
 
 	if (rs->stopped)
 		return EDU_EX_OK;
@@ -399,41 +403,33 @@ static int perform(struct xfer *x)
 		return EDU_EX_UNAVAILABLE;
 	}
 	if (c != CURLE_OK) {
-		snprintf(rs->error, sizeof(rs->error), "%s",
-		         errbuf[0] ? errbuf : curl_easy_strerror(c));
-		rc = curl_exit(c);
+		snprintf(rs->error, sizeof(rs->error), "%s", edu_curl_error(c, errbuf));
 		/* A 5xx/429 whose body was cut is still a 5xx/429. */
 		if (!(c == CURLE_PARTIAL_FILE && !success(status)))
-			return rc;
+			return edu_curl_status(c);
 	}
-	if (success(status)) {
-		if (!x->sniffed && !check_sniff(x))
-			return refusal(x);
-		/* curl checks Content-Length on HTTP/1.1; this covers what it cannot see. */
-		if (cl >= 0 && rs->size < (unsigned long long)cl && status != 0 && !x->encoded) {
-			snprintf(rs->error, sizeof(rs->error), "body shorter than Content-Length");
-			return EDU_EX_TEMPFAIL;
-		}
-		EVP_DigestFinal_ex(x->md, md, &mdlen);
-		for (unsigned i = 0; i < mdlen && i < 32; i++)
-			snprintf(rs->sha256 + 2 * i, 3, "%02x", md[i]);
-		if (rs->last_modified[0] == '\0' && filetime >= 0) {
-			time_t t = (time_t)filetime;
-			struct tm tm;
-
-			if (gmtime_r(&t, &tm))
-				strftime(rs->last_modified, sizeof(rs->last_modified),
-				         "%a, %d %b %Y %H:%M:%S GMT", &tm);
-		}
-		return EDU_EX_OK;
-	}
+	if (success(status))
+		return finish_body(x);
 	if (status == 304)
 		return EDU_EX_OK;
 	snprintf(rs->error, sizeof(rs->error), "HTTP %ld%s%s", status, rs->reason[0] ? " " : "",
 	         rs->reason);
-	if (status == 429 || status == 408 || status >= 500)
-		return EDU_EX_TEMPFAIL;
-	return EDU_EX_UNAVAILABLE;
+	return edu_http_status(status);
+}
+
+static int perform(struct xfer *x)
+{
+	char errbuf[CURL_ERROR_SIZE];
+	struct curl_slist *hdrs = conditions(x->rq);
+	CURLcode c;
+
+	start_attempt(x);
+	set_options(x, errbuf, hdrs);
+	x->rs->attempts++;
+	c = curl_easy_perform(x->h);
+	collect(x);
+	curl_slist_free_all(hdrs);
+	return outcome(x, c, errbuf);
 }
 
 static void pause_for(double secs)
@@ -448,15 +444,13 @@ static void pause_for(double secs)
 
 int edu_http_get(const struct edu_http *rq, struct edu_http_res *rs)
 {
-	static int inited;
+	static int seeded;
 	struct xfer x;
 	int rc;
 
-	if (!inited) {
-		if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0)
-			edu_die(EDU_EX_OSERR, "libcurl: cannot initialize");
+	if (!seeded) {
 		srandom((unsigned)time(NULL) ^ (unsigned)getpid());
-		inited = 1;
+		seeded = 1;
 	}
 	memset(rs, 0, sizeof(*rs));
 	memset(&x, 0, sizeof(x));
@@ -466,8 +460,9 @@ int edu_http_get(const struct edu_http *rq, struct edu_http_res *rs)
 		edu_warn("WARNING: %s: TLS certificate NOT verified (--insecure): the content may "
 		         "be forged",
 		         rq->url);
-	if ((x.h = curl_easy_init()) == NULL || (x.md = EVP_MD_CTX_new()) == NULL)
-		edu_die(EDU_EX_OSERR, "libcurl: cannot create a handle");
+	x.h = edu_curl_new(NULL, "http,https,file", rq->timeout, 0);
+	if ((x.md = EVP_MD_CTX_new()) == NULL)
+		edu_die(EDU_EX_OSERR, "libcrypto: cannot create a digest");
 	for (int attempt = 0;; attempt++) {
 		double wait = BACKOFF_BASE;
 

@@ -10,6 +10,9 @@ freeport() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127
 # The loopback server as Slack's webhook and SendGrid's API: it accepts the POSTs and logs them.
 cat >"$T/script.json" <<'JSON'
 {"/services/T000/B000/secret-token": {"status": 200, "body": "ok"},
+ "/services/T000/B000/busy-token": {"status": 503, "body": "busy"},
+ "/services/T000/B000/timeout-token": {"status": 408, "body": "timeout"},
+ "/services/T000/B000/gone-token": {"status": 404, "body": "no_service"},
  "/v3/mail/send": {"status": 202, "body": ""}}
 JSON
 httpd_start "$T/script.json"
@@ -40,8 +43,8 @@ run edu-notify -n "$T/msg"
 is_status 0 "dry run"
 like_out 'slack: would POST' "dry run says what it would send"
 is "$(wc -l <"$HTTPD_LOG")" 1 "dry run sent nothing"
-run grep -c secret-token "$OUT"
-is "$(cat "$OUT")" 0 "dry run does not print the webhook URL"
+# (grep reads the file directly: run would truncate it first)
+is "$(grep -c secret-token "$OUT")" 0 "dry run does not print the webhook URL"
 unset EDU_SLACK_WEBHOOK
 
 export EDU_SMTP_URL="smtp://127.0.0.1:$smtp_port" EDU_MAIL_FROM="pipeline@eduinfo.test" \
@@ -64,7 +67,30 @@ kill "$smtp" 2>/dev/null
 wait "$smtp" 2>/dev/null
 run edu-notify -C email "$T/msg"
 is_status 75 "SMTP server down is a temporary failure"
-like_err '^edu-notify: email: ' "names the channel"
+is "$(cat "$ERR")" "edu-notify: email: the mail server: Couldn't connect to server" \
+	"SMTP server down: names the channel, never the server"
+
+# The mail server, the webhook URL and the API key are secrets: no message names them.
+EDU_SMTP_URL=smtp://mail.example.invalid run edu-notify -C email "$T/msg"
+is_status 75 "an unresolvable mail server is a temporary failure"
+is "$(cat "$ERR")" "edu-notify: email: the mail server: Couldn't resolve host name" \
+	"an unresolvable mail server: said as 'the mail server'"
+is "$(grep -c 'example\.invalid' "$ERR")" 0 "an unresolvable mail server: its name is not printed"
+EDU_SMTP_URL=mail.example.invalid:25 run edu-notify -C email "$T/msg"
+is_status 78 "EDU_SMTP_URL without a scheme is a configuration error"
+is "$(cat "$ERR")" "edu-notify: email: EDU_SMTP_URL is not an smtp:// or smtps:// URL" \
+	"EDU_SMTP_URL without a scheme: the variable is named, not its value"
+EDU_SLACK_WEBHOOK=https://hooks.example.invalid/services/T000/B000/secret-token \
+	run edu-notify -C slack "$T/msg"
+is_status 75 "an unresolvable webhook host is a temporary failure"
+is "$(cat "$ERR")" "edu-notify: slack: the webhook: Couldn't resolve host name" \
+	"an unresolvable webhook: said as 'the webhook'"
+for token in busy:75 timeout:75 gone:69; do
+	EDU_SLACK_WEBHOOK="$BASE/services/T000/B000/${token%:*}-token" run edu-notify -C slack "$T/msg"
+	is_status "${token#*:}" "a webhook answering ${token%:*}"
+	like_err '^edu-notify: slack: the webhook: HTTP status [0-9]+$' "webhook error: the status, not the URL"
+	is "$(grep -c -e token -e 127.0.0.1 "$ERR")" 0 "webhook error: neither the URL nor the host is printed"
+done
 
 export EDU_SENDGRID_API_KEY="SG.test-key" EDU_SENDGRID_URL="$BASE/v3/mail/send"
 run edu-notify -C sendgrid -S "dvf: 2 sources loaded" "$T/msg"
@@ -74,8 +100,7 @@ is "$(jq -r .headers.authorization <<<"$last")" "Bearer SG.test-key" "API key se
 is "$(jq -r '.body | fromjson | .personalizations[0].to | map(.email) | join(" ")' <<<"$last")" \
 	"ops@eduinfo.test data@eduinfo.test" "recipients in personalizations"
 is "$(jq -r '.body | fromjson | .subject' <<<"$last")" "[eduinfo-pipeline] dvf: 2 sources loaded" "subject"
-run grep -c 'SG.test-key' "$ERR"
-is "$(cat "$OUT")" 0 "the key is never printed"
+is "$(grep -c 'SG.test-key' "$ERR")" 0 "the key is never printed"
 
 run edu-notify -C pigeon "$T/msg"
 is_status 64 "unknown channel"
