@@ -139,10 +139,7 @@ _Noreturn static void bad_utf8(struct conv *c, const unsigned char *line, const 
 _Noreturn static void bad_nul(struct conv *c, const unsigned char *line, const unsigned char *p,
                               const unsigned char *lim)
 {
-	size_t avail = (size_t)(lim - p);
-	size_t want = EDU_ABORT_MARK_LEN > 10 ? 10 : EDU_ABORT_MARK_LEN;
-
-	if (avail >= want && memcmp(p, EDU_ABORT_MARK, want) == 0)
+	if (edu_abort_mark((const char *)p, (size_t)(lim - p)))
 		fail(c, EDU_EX_TRUNCATED,
 		     "%s:%lu: the upstream transfer failed (abort mark from edu-fetch): the input "
 		     "is "

@@ -134,6 +134,12 @@ static inline void edu_out_puts(struct edu_out *o, const char *s)
  */
 #define EDU_ABORT_MARK "\0EDU-ABORT: upstream transfer failed\n"
 #define EDU_ABORT_MARK_LEN (sizeof(EDU_ABORT_MARK) - 1)
+/*
+ * The one test for the mark, on the n bytes in hand from a NUL byte: true when they are the
+ * mark without its LF, or, cut short by the end of what is in hand, at least its NUL and
+ * "EDU-ABORT:". A reader that can read more before deciding should have EDU_ABORT_MARK_LEN.
+ */
+int edu_abort_mark(const char *p, size_t n);
 
 /*
  * The most columns a header may have: the widest source loaded today has about 90 and a

@@ -175,13 +175,22 @@ static char *getline_raw(struct edu_tsv_reader *r, size_t *len)
 	}
 }
 
+int edu_abort_mark(const char *p, size_t n)
+{
+	size_t want = EDU_ABORT_MARK_LEN - 1; /* the LF ends the line: it may not be in hand */
+
+	if (n < want)
+		want = n;
+	return want >= sizeof("\0EDU-ABORT:") - 1 && memcmp(p, EDU_ABORT_MARK, want) == 0;
+}
+
 static void check_nul(struct edu_tsv_reader *r, const char *line, size_t len)
 {
 	const char *nul = memchr(line, '\0', len);
 
 	if (nul == NULL)
 		return;
-	if ((size_t)(line + len - nul) > 10 && memcmp(nul + 1, &EDU_ABORT_MARK[1], 10) == 0)
+	if (edu_abort_mark(nul, (size_t)(line + len - nul)))
 		edu_die(EDU_EX_TRUNCATED,
 		        "%s:%lu: upstream transfer failed (abort mark from edu-fetch)", r->name,
 		        r->line);

@@ -189,6 +189,12 @@ int main(int argc, char **argv)
 		ok(read_all(text, l, &rows) == EDU_EX_TRUNCATED,
 		   "reader: edu-fetch's abort mark is EDU_EX_TRUNCATED");
 	}
+	ok(edu_abort_mark(EDU_ABORT_MARK, EDU_ABORT_MARK_LEN) &&
+	       edu_abort_mark(EDU_ABORT_MARK, EDU_ABORT_MARK_LEN - 1) &&
+	       edu_abort_mark(EDU_ABORT_MARK, 11) && !edu_abort_mark(EDU_ABORT_MARK, 10) &&
+	       !edu_abort_mark("\0EDU-ABORT; upstream transfer failed", EDU_ABORT_MARK_LEN - 1) &&
+	       !edu_abort_mark("\0x", 2),
+	   "abort mark: the whole mark, or its first 11 bytes when cut; nothing else");
 	ok(read_all("a\tb\n1\0x\t2\n\\.\n", sizeof("a\tb\n1\0x\t2\n\\.\n") - 1, &rows) ==
 	       EDU_EX_DATAERR,
 	   "reader: a NUL byte is EDU_EX_DATAERR");
