@@ -58,8 +58,9 @@ edu_fetch() {
 
 # edu_stages "${PIPESTATUS[*]}" NAME...: exit with the status of the first stage that failed
 # (65, bad data, for a stage that is not one of the suite's tools).
-# A stage that died only because a later one stopped reading (SIGPIPE: 141, or the suite's quiet
-# exit 74 on EPIPE) is a consequence, not the cause, so it is skipped when a later stage failed.
+# A stage killed by SIGPIPE (141) only because a later one stopped reading is a consequence, not
+# the cause, so it is skipped when a later stage failed: the suite's tools die of SIGPIPE like jq
+# and awk (man/edu.7), and 74 is a real write error.
 edu_stages() {
 	local -a st names
 	read -r -a st <<<"$1"
@@ -68,7 +69,7 @@ edu_stages() {
 	local i j later
 	for ((i = 0; i < ${#st[@]}; i++)); do
 		[ "${st[i]}" -eq 0 ] && continue
-		if [ "${st[i]}" -eq 141 ] || [ "${st[i]}" -eq 74 ]; then
+		if [ "${st[i]}" -eq 141 ]; then
 			later=0
 			for ((j = i + 1; j < ${#st[@]}; j++)); do
 				[ "${st[j]}" -ne 0 ] && later=1

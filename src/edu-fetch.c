@@ -183,7 +183,6 @@ int main(int argc, char *argv[])
 		edu_usage(SYNOPSIS, 0);
 	what = argv[optind];
 	rq.verbose = verbose;
-	signal(SIGPIPE, SIG_IGN); /* a reader that went away is an EPIPE, handled by edu_out */
 
 	is_source = strstr(what, "://") == NULL;
 	if (is_source) {

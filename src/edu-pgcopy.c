@@ -439,8 +439,6 @@ int main(int argc, char **argv)
 	parse_args(argc, argv);
 	mode = opt.append ? APPEND : opt.keys ? UPSERT : REPLACE;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	/* A SIGPIPE from libpq's socket is handled by libpq; ours is a closed stdout. */
-	signal(SIGPIPE, SIG_IGN);
 
 	edu_tsv_open(&r, 0, "stdin");
 	conn = edu_pg_connect(opt.conninfo);

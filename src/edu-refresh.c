@@ -93,8 +93,7 @@ static void refresh(PGconn *conn, const char *nsp, const char *rel, int concurre
 		       concurrently ? "concurrently" : "plain", edu_elapsed(&t0));
 	}
 	/* Each line reaches a reader (a log, edu-notify) as soon as its view is done. */
-	if (fflush(stdout) == EOF)
-		edu_die(EDU_EX_IOERR, "stdout: write error:");
+	edu_flush_stdout();
 	free(qn);
 	free(qr);
 	edu_str_free(&sql);

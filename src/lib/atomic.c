@@ -3,9 +3,9 @@
  * Output files that are complete or absent: each edu_atomic handle writes a hidden temporary
  * file beside its target, and only a complete output, fsync'ed, is renamed over it; the
  * directory is fsync'ed too, so the rename survives a crash. A process may hold any number of
- * them. Until its commit, a temporary file is removed at exit and on SIGHUP, SIGINT, SIGTERM
- * (the process then dies of the signal as it would have); a tool with handlers of its own calls
- * edu_atomic_cleanup from them. It does not decide when an output is complete.
+ * them. Until its commit, a temporary file is removed at exit and on SIGHUP, SIGINT, SIGPIPE,
+ * SIGTERM (the process then dies of the signal as it would have); a tool with handlers of its own
+ * calls edu_atomic_cleanup from them. It does not decide when an output is complete.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -20,7 +20,7 @@
 
 /* The temporaries not yet renamed: read by the signal handler, changed with signals blocked. */
 static struct edu_atomic *volatile pending;
-static const int fatal[] = {SIGHUP, SIGINT, SIGTERM};
+static const int fatal[] = {SIGHUP, SIGINT, SIGPIPE, SIGTERM};
 
 void edu_atomic_cleanup(void)
 {

@@ -54,7 +54,14 @@ void edu_print_exit_table(FILE *fp);
  * ": strerror(errno)" appended, as in sbase's eprintf.
  */
 extern const char *edu_prog;
+/*
+ * Names the program for diagnostics; every tool calls it first. It also sets the suite's one
+ * SIGPIPE policy (man/edu.7): default and unblocked, so a tool whose reader went away dies of
+ * SIGPIPE, quietly, with its temporary files removed (src/lib/atomic.c). edu_broken_pipe does
+ * the same after an EPIPE, for a process that ignores the signal anyway.
+ */
 void edu_setprog(const char *argv0);
+_Noreturn void edu_broken_pipe(void) __attribute__((noreturn));
 /* noreturn as an attribute too: cppcheck does not read C11's _Noreturn. */
 _Noreturn void edu_die(int status, const char *fmt, ...)
     __attribute__((noreturn, format(printf, 2, 3)));
@@ -82,8 +89,9 @@ long long edu_strtonum(const char *s, long long min, long long max, const char *
  * An output file that is complete or absent (src/lib/atomic.c), for -o and every other file a
  * tool writes. edu_atomic_open makes a hidden temporary file beside path; write to fd, then
  * edu_atomic_commit fsyncs it, renames it over path and frees the handle. Any number may be open.
- * Until its commit a temporary file is removed at exit and on SIGHUP, SIGINT and SIGTERM; a tool
- * that catches one of those itself calls edu_atomic_cleanup (async-signal-safe) from its handler.
+ * Until its commit a temporary file is removed at exit and on SIGHUP, SIGINT, SIGPIPE and
+ * SIGTERM; a tool that catches one of those itself calls edu_atomic_cleanup (async-signal-safe)
+ * from its handler.
  */
 struct edu_atomic {
 	int fd;
@@ -95,12 +103,17 @@ struct edu_atomic *edu_atomic_open(const char *path);
 void edu_atomic_commit(struct edu_atomic *a);
 void edu_atomic_cleanup(void);
 
-/* Closes stdout and stderr checking for errors, so that a full disk is never silent. */
+/*
+ * Flushes stdout, or closes it, checking for errors so that a full disk is never silent; a
+ * reader that went away is edu_broken_pipe. stderr is not closed: a message about it would
+ * have nowhere to go.
+ */
+void edu_flush_stdout(void);
 void edu_close_stdout(void);
 
 /*
  * Buffered output on a file descriptor. Every write error is fatal (EDU_EX_IOERR, naming
- * the output); EPIPE too, but quietly: a reader that went away is not our error to report.
+ * the output), but EPIPE is edu_broken_pipe: a reader that went away is not our error.
  */
 struct edu_out {
 	int fd;

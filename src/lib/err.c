@@ -4,6 +4,7 @@
  * through here so that the format "prog: object: reason" holds everywhere.
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -20,6 +21,17 @@ void edu_setprog(const char *argv0)
 {
 	const char *slash;
 
+	sigset_t pipe;
+
+	/*
+	 * The suite's SIGPIPE policy, whatever the parent left (an ignored or blocked signal is
+	 * inherited): a tool whose reader went away dies of SIGPIPE, like jq, awk and every other
+	 * stage of a pipeline, so a script sees 141 for it and 74 keeps meaning a write error.
+	 */
+	signal(SIGPIPE, SIG_DFL);
+	sigemptyset(&pipe);
+	sigaddset(&pipe, SIGPIPE);
+	sigprocmask(SIG_UNBLOCK, &pipe, NULL);
 	if (argv0 == NULL || *argv0 == '\0')
 		return;
 	slash = strrchr(argv0, '/');
@@ -84,13 +96,24 @@ void edu_print_exit_table(FILE *fp)
 #undef EDU_X_PRINT
 }
 
-void edu_close_stdout(void)
+void edu_broken_pipe(void)
+{
+	raise(SIGPIPE);
+	exit(EDU_EX_IOERR); /* only when the tool itself chose to ignore SIGPIPE */
+}
+
+void edu_flush_stdout(void)
 {
 	if (fflush(stdout) == EOF || ferror(stdout)) {
 		if (errno == EPIPE)
-			exit(EDU_EX_IOERR);
+			edu_broken_pipe();
 		edu_die(EDU_EX_IOERR, "stdout: write error:");
 	}
+}
+
+void edu_close_stdout(void)
+{
+	edu_flush_stdout();
 	if (fclose(stdout) == EOF && errno != EPIPE)
 		edu_die(EDU_EX_IOERR, "stdout: close error:");
 }

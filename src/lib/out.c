@@ -31,7 +31,7 @@ static void write_all(struct edu_out *o, const char *p, size_t n)
 			if (errno == EINTR)
 				continue;
 			if (errno == EPIPE)
-				exit(EDU_EX_IOERR);
+				edu_broken_pipe();
 			edu_die(EDU_EX_IOERR, "%s: write error:", o->name);
 		}
 		p += w;

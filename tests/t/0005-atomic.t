@@ -1,8 +1,8 @@
 #!/bin/bash
 # Every output file of every tool is complete or absent: edu-csv2tsv -o, edu-normalize -o and its
 # reject file -r, edu-fetch -o. A failed run leaves the previous file byte for byte; SIGHUP,
-# SIGINT or SIGTERM in the middle of a write kill the tool by that signal and leave neither the
-# hidden temporary file (.FILE.XXXXXX) nor a change to the previous file.
+# SIGINT, SIGPIPE or SIGTERM in the middle of a write kill the tool by that signal and leave
+# neither the hidden temporary file (.FILE.XXXXXX) nor a change to the previous file.
 . "${EDU_ROOT:-.}/tests/lib.sh"
 # Job control: a background job of a script would otherwise start with SIGINT ignored, and a
 # signal ignored at start is left ignored (as nohup wants).
@@ -78,7 +78,7 @@ interrupted() {
 	is_status "$st" "$what: killed by SIG$sig"
 	empty_err "$what, SIG$sig: nothing on stderr"
 }
-for sig in HUP:129 INT:130 TERM:143; do
+for sig in HUP:129 INT:130 PIPE:141 TERM:143; do
 	st=${sig#*:}
 	sig=${sig%:*}
 	keep "$D/c.tsv" "$D/n.tsv" "$D/rej.tsv" "$D/f.csv"
