@@ -4,8 +4,9 @@
  * in constant memory. A physical line without a quote character is split in one table-driven
  * pass that also validates UTF-8 and escapes per COPY; a record that holds a quote goes through
  * libcsv in strict mode, line by line, so both paths count physical lines. The end-of-data line
- * is written only after the whole input was read and found valid. Input decoding (-e) and the
- * atomic -o file live in edu-csv2tsv-io.c. It does not guess encodings, trim or retype values.
+ * is written only after the whole input was read and found valid. Input decoding (-e) lives in
+ * edu-csv2tsv-io.c, the atomic -o file in the library. It does not guess encodings, trim or
+ * retype values.
  */
 #include <csv.h>
 #include <getopt.h>
@@ -589,24 +590,22 @@ int main(int argc, char *argv[])
 
 	edu_setprog(argv[0]);
 	c->maxfield = (size_t)16 << 20;
-	while ((ch = getopt_long(argc, argv, "EHVd:e:hm:o:pqv", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "d:Ee:Hhm:o:pqVv", longopts, NULL)) != -1) {
 		switch (ch) {
-		case 'H':
-			c->no_header = 1;
-			break;
-		case 'V':
-			edu_version();
 		case 'd':
 			delim = parse_delim(optarg);
+			break;
+		case 'E':
+			c->keep_empty = 1;
 			break;
 		case 'e':
 			encoding = optarg;
 			break;
+		case 'H':
+			c->no_header = 1;
+			break;
 		case 'h':
 			edu_usage(SYNOPSIS, 1);
-		case 'E':
-			c->keep_empty = 1;
-			break;
 		case 'm':
 			c->maxfield = (size_t)edu_strtonum(optarg, 1, (long long)1 << 40, "-m");
 			break;
@@ -619,6 +618,8 @@ int main(int argc, char *argv[])
 		case 'q':
 			pmode = EDU_PROGRESS_OFF;
 			break;
+		case 'V':
+			edu_version();
 		case 'v':
 			verbose = 1;
 			break;

@@ -1,8 +1,8 @@
 /* eduinfo-pipeline, Licence Ouverte 2.0 / MIT: see README.md. */
 /*
  * Private to edu-csv2tsv: the input side (a read buffer with a sentinel, optional iconv
- * decoding) and the atomic -o output, shared by src/edu-csv2tsv.c and src/edu-csv2tsv-io.c.
- * Nothing here is part of the suite's library.
+ * decoding), shared by src/edu-csv2tsv.c and src/edu-csv2tsv-io.c. Nothing here is part of the
+ * suite's library; -o is the library's atomic file (src/lib/atomic.c).
  */
 #ifndef EDU_CSV2TSV_H
 #define EDU_CSV2TSV_H

@@ -375,16 +375,11 @@ int main(int argc, char *argv[])
 	int channels = 0, status = EDU_EX_OK, ch;
 
 	edu_setprog(argv[0]);
-	while ((ch = getopt_long(argc, argv, "C:S:Vhl:nv", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "C:hl:nS:Vv", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'C':
 			channels |= parse_channel(optarg);
 			break;
-		case 'S':
-			subject = optarg;
-			break;
-		case 'V':
-			edu_version();
 		case 'h':
 			edu_usage(SYNOPSIS, 1);
 		case 'l':
@@ -397,6 +392,11 @@ int main(int argc, char *argv[])
 		case 'n':
 			dryrun = 1;
 			break;
+		case 'S':
+			subject = optarg;
+			break;
+		case 'V':
+			edu_version();
 		case 'v':
 			verbose = 1;
 			break;

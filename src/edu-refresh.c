@@ -112,18 +112,18 @@ int main(int argc, char **argv)
 	int c;
 
 	edu_setprog(argv[0]);
-	while ((c = getopt_long(argc, argv, "T:d:hnt:Vv", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "d:hnT:t:Vv", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'd':
 			opt.conninfo = optarg;
 			break;
 		case 'h':
 			edu_usage(SYNOPSIS, 1);
-		case 'T':
-			opt.lock_timeout = edu_strtonum(optarg, 0, 86400, "-T");
-			break;
 		case 'n':
 			opt.dry = 1;
+			break;
+		case 'T':
+			opt.lock_timeout = edu_strtonum(optarg, 0, 86400, "-T");
 			break;
 		case 't':
 			opt.table = optarg;

@@ -320,7 +320,7 @@ int edu_http_status(long status);
 /* ---- Sources and HTTP downloads (src/lib/source.c, src/lib/http.c; -lcurl -lcrypto) ---- */
 /* What a source declares its body to be; a body that is not that is refused. */
 enum edu_format { EDU_FMT_ANY, EDU_FMT_CSV, EDU_FMT_JSON, EDU_FMT_GZIP, EDU_FMT_ZIP };
-/* The format named in sources.json or -t, or -1. */
+/* The format named in sources.json or by edu-fetch -F, or -1. */
 int edu_format_parse(const char *name);
 
 /* What a transfer saw: filled by edu_http_get, valid also when it failed. */
