@@ -264,8 +264,12 @@ static int listed_before(const struct map *m, size_t i, size_t k)
 	return 0;
 }
 
-/* Checks the input header against the map before any row is written. */
-static void check_header(struct map *m, const struct edu_tsv_reader *r, int strict)
+/*
+ * Checks the input header against the map before any row is written. An optional source that
+ * is absent loads NULL, said once per source (a renamed column the map does not know yet would
+ * otherwise load NULL for ever, unnoticed).
+ */
+static void check_header(struct map *m, const struct edu_tsv_reader *r, int strict, int quiet)
 {
 	struct edu_str missing = {0}, expected = {0}, found = {0};
 	char *used = edu_malloc(r->ncols);
@@ -280,7 +284,9 @@ static void check_header(struct map *m, const struct edu_tsv_reader *r, int stri
 			resolve(s[k], r);
 			if (s[k]->idx >= 0)
 				used[s[k]->idx] = 1;
-			if (s[k]->optional || listed_before(m, i, k))
+			if (listed_before(m, i, k))
+				continue;
+			if (s[k]->optional)
 				continue;
 			list_add(&expected, s[k]->spec);
 			if (s[k]->idx < 0)
@@ -303,6 +309,19 @@ static void check_header(struct map *m, const struct edu_tsv_reader *r, int stri
 			edu_die(EDU_EX_DATAERR,
 			        "%s:1: schema drift: input columns not in %s (-s): %s", r->name,
 			        m->file, found.p);
+	}
+	for (size_t i = 0; i < m->n && !quiet; i++) {
+		struct edu_str targets = {0};
+
+		if (!m->col[i].src.optional || m->col[i].src.idx >= 0 || listed_before(m, i, 0))
+			continue;
+		for (size_t j = i; j < m->n; j++)
+			if (strcmp(m->col[j].src.spec, m->col[i].src.spec) == 0)
+				edu_str_add(&targets, "%s%s", targets.len ? ", " : "",
+				            m->col[j].target);
+		edu_warn("%s:1: optional column '%s' is absent: NULL in %s", r->name,
+		         m->col[i].src.spec, targets.p);
+		edu_str_free(&targets);
 	}
 	edu_str_free(&expected);
 	free(used);
@@ -551,7 +570,7 @@ int main(int argc, char *argv[])
 			edu_die(EDU_EX_NOINPUT, "%s:", input);
 	}
 	edu_tsv_open(&st.r, fd, input);
-	check_header(&m, &st.r, strict);
+	check_header(&m, &st.r, strict, quiet);
 	st.outfile = open_out(&st.out, outfile);
 	if (rejfile) {
 		st.rejecting = 1;

@@ -87,7 +87,7 @@ for sig in HUP:129 INT:130 PIPE:141 TERM:143; do
 	unchanged "edu-csv2tsv -o, SIG$sig" "$D/c.tsv"
 	FEED=$N/schools-bad.tsv
 	interrupted "$sig" "$st" "edu-normalize -o -r" 2 \
-		edu-normalize -M "$N/schools.map" -o "$D/n.tsv" -r "$D/rej.tsv" "$T/in"
+		edu-normalize -q -M "$N/schools.map" -o "$D/n.tsv" -r "$D/rej.tsv" "$T/in"
 	unchanged "edu-normalize -o -r, SIG$sig" "$D/n.tsv" "$D/rej.tsv"
 	FEED=$FIX/ivac-colleges/fr-en-indicateurs-valeur-ajoutee-colleges_ods-export_first500.csv
 	interrupted "$sig" "$st" "edu-fetch -o" 1 edu-fetch -q -F csv -o "$D/f.csv" "file://$T/in"
