@@ -1,21 +1,33 @@
 #!/bin/bash
 # eduinfo-pipeline, Licence Ouverte 2.0 / MIT: see README.md.
-# One year of geolocated DVF (Etalab geo-dvf full.csv.gz) into dvf_mutations, replacing only that
-# year's rows: id_mutation is not stable between releases, so rows cannot be upserted.
-#   pipelines/dvf.sh [-R] [YEAR]     YEAR defaults to the year of the file's first mutation
+# One year of geolocated DVF (Etalab geo-dvf full.csv.gz) into its partition of dvf_mutations,
+# recorded as the unit dvf:YEAR. Only that year's rows are replaced: id_mutation is not stable
+# between releases, so rows cannot be upserted. A year the publisher stops publishing is kept
+# unless -D drops it.
+#   pipelines/dvf.sh [-DhR] [YEAR]  YEAR defaults to the year of the file's first mutation
+#   -D  delete YEAR (then required) from dvf_mutations instead of loading it; nothing is downloaded
 # The archive is fully decompressed (and its CRC checked) before anything reads it.
-# shellcheck disable=SC2034 # read by lib.sh's usage
-EDU_ARGS='[YEAR]'
+# shellcheck disable=SC2034 # read by lib.sh's edu_getopts
+EDU_OPTS=D EDU_ARGS='[YEAR]'
 # shellcheck source=pipelines/lib.sh
 . "$(dirname "$0")/lib.sh"
+drop=0
+edu_opt() { drop=1; }
 edu_getopts "$@"
 shift $((OPTIND - 1))
 
+if [ "$drop" -eq 1 ]; then
+	[ -n "${1:-}" ] || edu_fail 64 "-D: which year to drop?"
+	edu_drop dvf "$1"
+	edu_refresh dvf_mutations
+	exit 0
+fi
 edu_fetch dvf "$EDU_WORK/dvf.csv.gz" ${1:+-y "$1"}
 gzip -dc "$EDU_WORK/dvf.csv.gz" >"$EDU_WORK/dvf.csv" || edu_fail 65 "dvf.csv.gz: not a valid gzip file"
 year=${1:-$(edu_year_of "$EDU_WORK/dvf.csv" , date_mutation 1)}
 [ -n "$year" ] || edu_fail 65 "dvf.csv: schema drift: no date in a date_mutation column to take the year from"
 edu_load_args dvf "$year"
+edu_partition dvf_mutations "$year"
 edu-csv2tsv "$EDU_WORK/dvf.csv" |
 	edu-normalize -M "$EDU_MAPS/dvf.map" |
 	edu-pgcopy -W "${EDU_LOAD[@]}"

@@ -23,14 +23,16 @@ export EDU_SOURCES
 # edu_getopts "$@": the options every pipeline takes; the caller then shifts $((OPTIND - 1)).
 #   -R  load only: do not refresh the materialized views (a caller running several pipelines
 #       refreshes them once at the end, as the demo does)
+# A script with flags of its own lists their letters in EDU_OPTS and defines edu_opt LETTER.
 EDU_REFRESH=1
 edu_getopts() {
 	local o
-	while getopts :hR o; do
+	while getopts ":${EDU_OPTS:-}hR" o; do
 		case $o in
 		R) EDU_REFRESH=0 ;;
-		h) echo "usage: $EDU_SCRIPT [-hR]${EDU_ARGS:+ $EDU_ARGS}"; exit 0 ;;
-		*) echo "usage: $EDU_SCRIPT [-hR]${EDU_ARGS:+ $EDU_ARGS}" >&2; exit 64 ;;
+		h) echo "usage: $EDU_SCRIPT [-${EDU_OPTS:-}hR]${EDU_ARGS:+ $EDU_ARGS}"; exit 0 ;;
+		'?' | :) echo "usage: $EDU_SCRIPT [-${EDU_OPTS:-}hR]${EDU_ARGS:+ $EDU_ARGS}" >&2; exit 64 ;;
+		*) edu_opt "$o" ;;
 		esac
 	done
 }
@@ -88,7 +90,8 @@ edu_stages() {
 # edu_load_args ID [SCOPE]: fills the array EDU_LOAD with edu-pgcopy's arguments for source ID,
 # from its entry in the sources config, so that how a source loads is said in one place: upsert
 # gives -k KEY,...; replace with a SCOPE value gives -w KEY=SCOPE (DVF: one year); replace
-# alone replaces the whole table; append gives -a. Then -s ID and the table.
+# alone replaces the whole table; append gives -a. Then -s UNIT (ID, or ID:SCOPE for a source
+# published one file per year, whose URL names {year}: dvf:2024) and the table.
 EDU_LOAD=()
 edu_load_args() {
 	local out
@@ -99,9 +102,29 @@ edu_load_args() {
 		   elif .mode == "replace" then []
 		   elif .mode == "append" then ["-a"]
 		   else error("unknown mode \(.mode)") end)
-		+ ["-s", .id, .table] | .[]' "$EDU_SOURCES" 2>&1) ||
+		+ ["-s", (if $scope != "" and (.years != null or ((.url // "") | test("\\{year\\}"))
+			or ((.resolve.resource // "") | test("\\{year\\}"))) then .id + ":" + $scope else .id end),
+		   .table] | .[]' "$EDU_SOURCES" 2>&1) ||
 		edu_fail 78 "$EDU_SOURCES: cannot tell how to load $1: $out"
 	mapfile -t EDU_LOAD <<<"$out"
+}
+
+# edu_drop ID SCOPE: delete every row of SCOPE (a year) from the table of source ID, in one transaction
+# recorded as the unit ID:SCOPE; the other scopes are untouched. An empty input replaces the
+# scope (-f: the shrink guard would refuse it).
+edu_drop() {
+	edu_load_args "$1" "$2"
+	printf '%s\n\\.\n' "${EDU_LOAD[1]%%=*}" | edu-pgcopy -f "${EDU_LOAD[@]}"
+	edu_stages "${PIPESTATUS[*]}" printf edu-pgcopy
+}
+
+# edu_partition TABLE VALUE: the partition of TABLE for VALUE, created when missing (sql/005
+# edu_ensure_partition), before the load's transaction. Until edu-pgcopy -w does it itself.
+edu_partition() {
+	local out
+	out=$(echo "select edu_ensure_partition(:'t', :'v')" |
+		psql -X -q -v ON_ERROR_STOP=1 -v t="$1" -v v="$2" ${DATABASE_URL:+-d "$DATABASE_URL"} 2>&1) ||
+		edu_fail 75 "cannot create the partition of $1 for $2: $out"
 }
 
 # edu_refresh TABLE: refresh the materialized views that depend on TABLE.

@@ -61,3 +61,23 @@ pl_rename_header() {
 		tail -n +2 "$1"
 	} >"$4"
 }
+
+# pl_same_rows A B: compares two CSV files (',' separated, a header line, rows in any order) as
+# multisets of rows, numbers as numbers (86.0 = 86, 000001 = 1) and an empty field as NULL.
+# Prints "ROWS-IN-A ROWS-IN-B ROWS-IN-BOTH", then the first rows of A missing from B.
+pl_same_rows() {
+	/usr/bin/python3 - "$1" "$2" <<'PY'
+import collections, csv, sys
+def norm(v):
+    try:
+        return repr(float(v))
+    except ValueError:
+        return v
+def rows(f):
+    return collections.Counter(tuple(map(norm, r)) for r in list(csv.reader(open(f, newline="")))[1:])
+a, b = rows(sys.argv[1]), rows(sys.argv[2])
+print(sum(a.values()), sum(b.values()), sum((a & b).values()))
+for r in list((a - b).elements())[:3]:
+    print("missing:", r)
+PY
+}

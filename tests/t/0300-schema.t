@@ -43,6 +43,30 @@ is_status 0 "migration through DATABASE_URL"
 is "$(PGDATABASE=t0300b sql "select count(*) from monitoring.schema_migrations")" \
 	"$(printf '%s\n' "$EDU_ROOT"/sql/[0-9]*.sql | wc -l)" "all versions in the fresh database"
 
+# A database migrated before 006, with rows: the later migrations keep them.
+createdb -T edu_template t0300c
+mkdir "$T/sql005"
+cp "$EDU_ROOT"/sql/migrate.sh "$EDU_ROOT"/sql/00[1-5]-*.sql "$T/sql005/"
+PGDATABASE=t0300c sh "$T/sql005/migrate.sh" >/dev/null
+PGDATABASE=t0300c sql "insert into dvf_mutations (annee, code_commune, valeur_fonciere, longitude, latitude)
+	values (2020, '01001', 8000.00, 5.2, 46.2), (2021, '01002', 2175, null, null), (2021, '01003', 3.5, 5.1, 46.1);
+	insert into monitoring.data_sources (id, known_sha256, source) values ('dvf:2021', 'x', 'dvf')" >/dev/null
+dvf_rows="select string_agg(concat_ws(' ', annee, code_commune, valeur_fonciere, st_astext(geom)), ', '
+	order by annee, code_commune) from dvf_mutations"
+dvf_before=$(PGDATABASE=t0300c sql "$dvf_rows")
+run env PGDATABASE=t0300c sh "$EDU_ROOT/sql/migrate.sh"
+is_status 0 "the later migrations on a database with rows"
+is "$(PGDATABASE=t0300c sql "$dvf_rows")" "$dvf_before" "006: every DVF row kept, with its point"
+is "$(PGDATABASE=t0300c sql "select string_agg(distinct tableoid::regclass::text, ' ') from dvf_mutations")" \
+	"dvf_mutations_2020 dvf_mutations_2021" "006: each year in its own partition"
+is "$(PGDATABASE=t0300c sql "select string_agg(indexname, ' ' order by indexname) from pg_indexes
+	where tablename = 'dvf_mutations'")" "dvf_mutations_annee dvf_mutations_code_commune dvf_mutations_geom" \
+	"006: the indexes on annee, code_commune and the GiST on geom"
+is "$(PGDATABASE=t0300c sql "select count(*) from pg_indexes where tablename = 'dvf_mutations_2021'")" 3 \
+	"006: each partition carries them"
+is "$(PGDATABASE=t0300c sql "select coalesce(known_sha256, 'NULL') from monitoring.data_sources where id = 'dvf:2021'")" \
+	NULL "006: the loaded years are forgotten, so the next run fills their new columns"
+
 mkdir "$T/sql"
 cp "$EDU_ROOT"/sql/* "$T/sql/"
 echo "-- edited" >>"$T/sql/002-tables.sql"
