@@ -1,6 +1,6 @@
 #!/bin/bash
 # pipelines/ival.sh on the IVAL CSV export built from real API records: row counts, values checked
-# against the JSON records, the same rows whether loaded from the CSV or from the JSON (jq),
+# against the JSON records (every field), the same rows whether loaded from the CSV or from the JSON (jq),
 # idempotency, schema drift refused, the compatibility view aggregated_data_lycees_2024.
 . "${EDU_ROOT:-.}/tests/lib.sh"
 . "$EDU_ROOT/tests/pipelines.sh"
@@ -30,6 +30,16 @@ is "$(sql "select count(*) from lycees_indicateurs where taux_acces_1ere is null
 	"$(jq '[.[] | select(.record.fields.taux_acces_1ere == null)] | length' "$json")" "JSON null is NULL"
 is "$(sql "select code_departement || ' ' || code_commune from lycees_indicateurs where uai = '0530048P'")" \
 	"$(rec 0530048P '.code_departement + " " + .code_commune')" "codes kept as text"
+
+# Every field of every record but num_ligne (the portal's row number), read back from the table;
+# ND, NC and NS (not published) are NULL.
+fields=$(jq -r '.[0].record.fields | keys_unsorted - ["num_ligne"] | join(",")' "$json")
+jq -r --arg f "$fields" '($f | split(",")) as $k | ($k | join(",")),
+	(.[] | .record.fields | [.[$k[]] | if IN("ND", "NC", "NS") then null else . end] | @csv)' \
+	"$json" >"$T/records.csv"
+psql -X -q --csv -c "select $fields from lycees_indicateurs" >"$T/table.csv"
+run pl_same_rows "$T/records.csv" "$T/table.csv"
+is "$(head -n 1 "$OUT")" "150 150 150" "every field of every record is in the table ($(echo "$fields" | tr ',' '\n' | wc -l) fields)"
 
 before=$(table_sum lycees_indicateurs)
 pl_run ival

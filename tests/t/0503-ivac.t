@@ -23,6 +23,14 @@ want=$(awk -F';' '$3 == "0150034F" && $2 == "2022" { print $13 "|" $14 "|" $15 "
 is "$(sql "select concat_ws('|', nb_candidats_g, taux_reussite_g, va_taux_reussite_g, nb_candidats_p,
 	taux_reussite_p, note_ecrit_g, secteur) from colleges_indicateurs
 	where uai = '0150034F' and session = 2022")" "$want" "0150034F 2022: counts, rates, notes as in the file"
+want=$(awk -F';' '$3 == "0150034F" && $2 == "2022" { print $7 "|" $9 "|" $11 "|" $22 "|" $23 "|" $24 "|" $25 }' "$raw")
+is "$(sql "select concat_ws('|', libelle_region_academique, libelle_academie, libelle_departement,
+	part_presents_3e_ord_total, part_presents_3e_ord_g, part_presents_3e_ord_p,
+	coalesce(part_presents_3e_segpa_total::text, ''))
+	from colleges_indicateurs where uai = '0150034F' and session = 2022")" "$want" \
+	"0150034F 2022: the labels, the shares of pupils present in 3e (G, P, SEGPA) as in the file"
+is "$(sql "select count(*) from colleges_indicateurs where part_presents_3e_segpa_total is not null")" \
+	"$(awk -F';' 'NR > 1 && $25 != ""' "$raw" | wc -l)" "every SEGPA share of the file is loaded"
 is "$(sql "select coalesce(nb_candidats_p::text, 'NULL') || ' ' || code_region_academique || ' ' ||
 	code_academie || ' ' || code_departement from colleges_indicateurs
 	where uai = '0150018N' and session = 2022")" "NULL 01 06 15" \
