@@ -50,22 +50,22 @@ cp "$EDU_ROOT"/sql/migrate.sh "$EDU_ROOT"/sql/00[1-5]-*.sql "$T/sql005/"
 PGDATABASE=t0300c sh "$T/sql005/migrate.sh" >/dev/null
 PGDATABASE=t0300c sql "insert into dvf_mutations (annee, code_commune, valeur_fonciere, longitude, latitude)
 	values (2020, '01001', 8000.00, 5.2, 46.2), (2021, '01002', 2175, null, null), (2021, '01003', 3.5, 5.1, 46.1);
-	insert into monitoring.data_sources (id, known_sha256, source) values ('dvf:2021', 'x', 'dvf')" >/dev/null
+	insert into monitoring.data_sources (id, known_sha256, source) values ('dvf:2021', 'x', 'dvf');" >/dev/null
 dvf_rows="select string_agg(concat_ws(' ', annee, code_commune, valeur_fonciere, st_astext(geom)), ', '
 	order by annee, code_commune) from dvf_mutations"
 dvf_before=$(PGDATABASE=t0300c sql "$dvf_rows")
 run env PGDATABASE=t0300c sh "$EDU_ROOT/sql/migrate.sh"
 is_status 0 "the later migrations on a database with rows"
-is "$(PGDATABASE=t0300c sql "$dvf_rows")" "$dvf_before" "006: every DVF row kept, with its point"
+is "$(PGDATABASE=t0300c sql "$dvf_rows")" "$dvf_before" "007: every DVF row kept, with its point"
 is "$(PGDATABASE=t0300c sql "select string_agg(distinct tableoid::regclass::text, ' ') from dvf_mutations")" \
-	"dvf_mutations_2020 dvf_mutations_2021" "006: each year in its own partition"
+	"dvf_mutations_2020 dvf_mutations_2021" "007: each year in its own partition"
 is "$(PGDATABASE=t0300c sql "select string_agg(indexname, ' ' order by indexname) from pg_indexes
 	where tablename = 'dvf_mutations'")" "dvf_mutations_annee dvf_mutations_code_commune dvf_mutations_geom" \
-	"006: the indexes on annee, code_commune and the GiST on geom"
+	"007: the indexes on annee, code_commune and the GiST on geom"
 is "$(PGDATABASE=t0300c sql "select count(*) from pg_indexes where tablename = 'dvf_mutations_2021'")" 3 \
-	"006: each partition carries them"
+	"007: each partition carries them"
 is "$(PGDATABASE=t0300c sql "select coalesce(known_sha256, 'NULL') from monitoring.data_sources where id = 'dvf:2021'")" \
-	NULL "006: the loaded years are forgotten, so the next run fills their new columns"
+	NULL "007: the loaded years are forgotten, so the next run fills their new columns"
 
 mkdir "$T/sql"
 cp "$EDU_ROOT"/sql/* "$T/sql/"
@@ -123,3 +123,17 @@ run psql -X -q -v ON_ERROR_STOP=1 -c "set role edu_pipeline; insert into commune
 is_status 0 "edu_pipeline writes and refreshes"
 is "$(sql "select nom_etablissement || ' ' || round(st_x(geom)::numeric, 2) from mv_lycees_with_metrics where annee = 2024")" \
 	"Lycée X -1.68" "mv_lycees_with_metrics joins the directory and its geometry"
+
+# Rights by a rule (006), not a list: every table a source of config/sources.json loads, and a
+# table a later migration creates, are writable by edu_pipeline and readable, only, by edu_app.
+for t in $(jq -r '.sources[].table' "$EDU_ROOT/config/sources.json" | sort -u) t0300_new; do
+	[ "$t" = t0300_new ] && sql "create table t0300_new (x int)" >/dev/null
+	is "$(sql "select has_table_privilege('edu_pipeline', '$t', 'INSERT, UPDATE, DELETE, TRUNCATE')
+		|| ' ' || has_table_privilege('edu_app', '$t', 'SELECT')
+		|| ' ' || has_table_privilege('edu_app', '$t', 'INSERT, UPDATE, DELETE, TRUNCATE')")" "true true false" \
+		"$t: edu_pipeline writes, edu_app only reads"
+done
+is "$(sql "select count(*) from pg_class c join pg_namespace n on n.oid = c.relnamespace
+	where n.nspname = 'public' and c.relkind in ('r', 'p', 'v', 'm') and not c.relispartition
+	and c.relname not in ('spatial_ref_sys', 'geometry_columns', 'geography_columns')
+	and not has_table_privilege('edu_app', c.oid, 'SELECT')")" 0 "edu_app reads every relation of the schema"

@@ -215,7 +215,7 @@ dvf() { # dvf FILE YEAR ID...
 }
 dvf "$T/d22" 2022 a b c
 dvf "$T/d23" 2023 a a b
-# dvf_mutations is partitioned by year (sql/006): the years' partitions, as a load creates them.
+# dvf_mutations is partitioned by year (sql/007): the years' partitions, as a load creates them.
 sql "select edu_ensure_partition('dvf_mutations', y) from unnest(array['2022', '2023']) y" >/dev/null
 run_in "$T/d22" edu-pgcopy -w annee=2022 dvf_mutations
 is_status 0 "scoped replace into an empty table"
