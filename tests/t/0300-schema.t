@@ -50,7 +50,9 @@ cp "$EDU_ROOT"/sql/migrate.sh "$EDU_ROOT"/sql/00[1-5]-*.sql "$T/sql005/"
 PGDATABASE=t0300c sh "$T/sql005/migrate.sh" >/dev/null
 PGDATABASE=t0300c sql "insert into dvf_mutations (annee, code_commune, valeur_fonciere, longitude, latitude)
 	values (2020, '01001', 8000.00, 5.2, 46.2), (2021, '01002', 2175, null, null), (2021, '01003', 3.5, 5.1, 46.1);
-	insert into monitoring.data_sources (id, known_sha256, source) values ('dvf:2021', 'x', 'dvf');" >/dev/null
+	insert into monitoring.data_sources (id, known_sha256, source) values ('dvf:2021', 'x', 'dvf');
+	insert into annuaire_etablissements (uai, nom, voie_generale, longitude, latitude)
+	values ('0350001A', 'Lycée X', true, -1.68, 48.11), ('0350002B', 'Collège Y', null, null, null)" >/dev/null
 dvf_rows="select string_agg(concat_ws(' ', annee, code_commune, valeur_fonciere, st_astext(geom)), ', '
 	order by annee, code_commune) from dvf_mutations"
 dvf_before=$(PGDATABASE=t0300c sql "$dvf_rows")
@@ -66,6 +68,12 @@ is "$(PGDATABASE=t0300c sql "select count(*) from pg_indexes where tablename = '
 	"007: each partition carries them"
 is "$(PGDATABASE=t0300c sql "select coalesce(known_sha256, 'NULL') from monitoring.data_sources where id = 'dvf:2021'")" \
 	NULL "007: the loaded years are forgotten, so the next run fills their new columns"
+is "$(PGDATABASE=t0300c sql "select string_agg(concat_ws(' ', uai, site, nom, voie_generale, st_astext(geom)), ', '
+	order by uai) from annuaire_sites")" "0350001A 1 Lycée X t POINT(-1.68 48.11), 0350002B 1 Collège Y" \
+	"009: each establishment loaded so far is the first site of its UAI"
+is "$(PGDATABASE=t0300c sql "select string_agg(concat_ws(' ', uai, nom, voie_generale, nombre_sites), ', '
+	order by uai) from annuaire_etablissements")" "0350001A Lycée X t 1, 0350002B Collège Y 1" \
+	"009: annuaire_etablissements reads the same"
 
 mkdir "$T/sql"
 cp "$EDU_ROOT"/sql/* "$T/sql/"
@@ -92,7 +100,7 @@ like_err "^migrate: sql/900-broken.sql: transaction control" "says why"
 is "$(sql "select to_regclass('mig_half') is null")" t "nothing of it applied"
 rm "$T/sql/900-broken.sql"
 
-for t in communes onisep_etablissements annuaire_etablissements lycees_indicateurs colleges_indicateurs \
+for t in communes onisep_etablissements annuaire_sites annuaire_etablissements lycees_indicateurs colleges_indicateurs \
 	dvf_mutations aggregated_data_lycees_2024 metrics_colleges_2024 mv_lycees_with_metrics \
 	mv_colleges_with_metrics; do
 	is "$(sql "select to_regclass('$t') is not null")" t "$t exists"
@@ -103,7 +111,7 @@ is "$(sql "select count(*) from pg_indexes where indexname in ('mv_lycees_with_m
 # Year-generic tables behind the app's names.
 sql "insert into lycees_indicateurs (uai, annee, taux_reu_total) values ('0350001A', 2023, 90), ('0350001A', 2024, 95);
 	insert into colleges_indicateurs (uai, session) values ('0350002B', 2024), ('0350002B', 2025);
-	insert into annuaire_etablissements (uai, nom, code_commune, longitude, latitude) values ('0350001A', 'Lycée X', '35238', -1.68, 48.11)" >/dev/null
+	insert into annuaire_sites (uai, site, nom, code_commune, longitude, latitude) values ('0350001A', 1, 'Lycée X', '35238', -1.68, 48.11)" >/dev/null
 is "$(sql "select annee || ':' || taux_reu_total from aggregated_data_lycees_2024")" "2024:95" \
 	"aggregated_data_lycees_2024 shows 2024 only"
 is "$(sql "select string_agg(session::text, ',') from metrics_colleges_2024")" 2024 "metrics_colleges_2024 shows 2024 only"

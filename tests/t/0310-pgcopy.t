@@ -280,7 +280,7 @@ is "$(sql "select id || ' ' || rows_imported from monitoring.data_sources where 
 	"newsource 6" "the source row is created"
 
 # ---- geometry from real directory rows: WGS84 as given, Lambert-93 transformed by PostGIS
-run_in "$FIX/pgcopy/annuaire-35.tsv" edu-pgcopy annuaire_etablissements
+run_in "$FIX/pgcopy/annuaire-35.tsv" edu-pgcopy annuaire_sites
 is_status 0 "load real annuaire rows"
 is "$(sql "select count(*) from annuaire_etablissements
 	where st_x(geom) between -5.5 and 10 and st_y(geom) between 41 and 51.5 and st_srid(geom) = 4326")" 6 \

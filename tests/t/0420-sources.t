@@ -15,7 +15,7 @@ empty_out "every format is csv, json, gzip or zip"
 run jq -r '.sources[] | select((.change | IN("conditional", "sha256", "datagouv")) | not) | .id' "$CONF"
 empty_out "every change method is conditional, sha256 or datagouv"
 run jq -r '.sources[] | select((.table | IN("lycees_indicateurs", "colleges_indicateurs",
-	"communes", "onisep_etablissements", "annuaire_etablissements", "dvf_mutations")) | not) | .id' "$CONF"
+	"communes", "onisep_etablissements", "annuaire_sites", "dvf_mutations")) | not) | .id' "$CONF"
 empty_out "every target table is one of the schema's"
 run jq -r '.sources[] | select((.mode | IN("upsert", "replace")) | not or (.key | length) == 0) | .id' "$CONF"
 empty_out "every source has a mode and a key"

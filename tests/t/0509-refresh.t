@@ -51,7 +51,7 @@ like_out '^annuaire: FAILED' "annuaire still fails"
 pl_source annuaire "$fx/annuaire-education/fr-en-annuaire-education_dept35_2023-06.csv"
 run bash "$EDU_ROOT/pipelines/refresh.sh" ivac ival annuaire
 is_status 0 "the publisher fixed the file"
-like_out '^annuaire: loaded: table=annuaire_etablissements inserted=[1-9]' "annuaire loads"
+like_out '^annuaire: loaded: table=annuaire_sites inserted=[1-9]' "annuaire loads"
 is "$(jq -r '.body | fromjson | .text' "$HTTPD_LOG" | tail -n +1 | grep -c '^\[eduinfo-pipeline\] refresh: 1 loaded, 0 failed')" 1 \
 	"a success is reported as info"
 
