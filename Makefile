@@ -11,8 +11,10 @@ MAN1 = $(wildcard man/*.1)
 MAN7 = $(wildcard man/*.7)
 SHELLSCRIPTS = $(wildcard pipelines/*.sh) $(wildcard tests/*.sh) $(wildcard tests/t/*.t) .ci/run
 
-.PHONY: all install uninstall clean check lint deps bench demo demo-stop db
-.PHONY: onisep ival ivac communes dvf dvf_raw annuaire
+.PHONY: all install uninstall clean check lint deps bench demo demo-stop db sources
+# The source ids, from the one list: config/sources.json (jq is installed by make deps).
+SOURCES = $(shell command -v jq >/dev/null 2>&1 && jq -r '.sources[].id' config/sources.json)
+.PHONY: $(SOURCES)
 .SUFFIXES:
 
 all: $(TOOLS)
@@ -95,6 +97,10 @@ db:
 	@sh sql/migrate.sh
 
 # One source end to end (download, convert, load, refresh its views): make ivac, make dvf, ...
-# Connection from DATABASE_URL or libpq's environment; EDU_SOURCES selects another sources.json.
-onisep ival ivac communes dvf dvf_raw annuaire: all
+# one target per id of config/sources.json; make sources lists them. Connection from
+# DATABASE_URL or libpq's environment; EDU_SOURCES selects another sources.json for the scripts.
+sources:
+	@jq -r '.sources[] | .id + "\t" + .name' config/sources.json
+
+$(SOURCES): all
 	@bash pipelines/$@.sh

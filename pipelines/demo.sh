@@ -8,6 +8,8 @@
 # .demo/www (or its original in tests/fixtures) and only that source reloads.
 #   pipelines/demo.sh [-d dir] [stop]
 set -u
+# The sources config: EDU_SOURCES, else config/sources.json; a relative path is the caller's.
+case ${EDU_SOURCES:-} in '' | /*) ;; *) EDU_SOURCES=$(pwd)/$EDU_SOURCES ;; esac
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root" || exit 71
 PATH=$root/bin:$PATH
@@ -61,49 +63,64 @@ psqlq() {
 }
 sh sql/migrate.sh >/dev/null || die $? "the migrations failed"
 
-# ---- the upstream: the bundled real data, copied (or packed as the publisher packs it) into
-# .demo/www when the original is newer, so an edit on either side is seen as a publisher update ----
+# ---- the upstream: each source's bundled real data (its "fixture" in the sources config), packed
+# as its publisher packs it (its "format") into .demo/www/ID.EXT when an original is newer than
+# the served file or the list of originals changed, so an edit on either side is seen as a
+# publisher update. The list of sources is the config's: nothing here names one. ----
+config=${EDU_SOURCES:-config/sources.json}
 www=$demo/www
 mkdir -p "$www"
-fx=tests/fixtures
-# stale SOURCE DEST: DEST is missing or older than SOURCE.
-stale() { [ ! -f "$2" ] || [ -n "$(find "$1" -newer "$2")" ]; }
-# put DEST: moves DEST.tmp into place, so a run cut half-way never serves half a file.
-put() { mv "$www/$1.tmp" "$www/$1" || die 74 "cannot write $www/$1"; }
-publish() { # publish SOURCE-FILE DEST-NAME
-	if stale "$1" "$www/$2"; then
-		cp "$1" "$www/$2.tmp" || die 74 "cannot copy $1"
-		put "$2"
-	fi
+tab=$(printf '\t')
+jq -r '.sources[] | [.id, .format, (.fixture | if type == "array" then .[] else . // empty end)]
+	| map(tostring) | join("\t")' "$config" >"$demo/fixtures.tsv" ||
+	die 78 "$config: cannot read the sources"
+# ext FORMAT: the served file's extension.
+ext() {
+	case $1 in
+	csv | json | zip) echo "$1" ;;
+	gzip) echo gz ;;
+	*) return 1 ;;
+	esac
 }
-publish $fx/onisep/ideo-structures-secondaire_built.csv onisep.csv
-publish $fx/ival-lycees/fr-en-indicateurs-de-resultat-des-lycees-gt_v2_export_built.csv ival.csv
-publish $fx/ivac-colleges/fr-en-indicateurs-valeur-ajoutee-colleges_ods-export_first500.csv ivac.csv
-publish $fx/annuaire-education/fr-en-annuaire-education_dept35_2023-06.csv annuaire.csv
-geo=$fx/insee-communes/geo-api-communes_fields-code-nom-centre
-if stale "${geo}_first500.json" "$www/communes.json"; then
-	# One array, as geo.api.gouv.fr answers: the first 500 communes and the last 60.
-	jq -c -s add "${geo}_first500.json" "${geo}_last60.json" >"$www/communes.json.tmp" ||
-		die 74 "cannot build communes.json"
-	put communes.json
-fi
-gdvf=$fx/dvf/geo-dvf_full-csv_2025_dept01_first70rows_TRANSCRIBED.csv
-if stale "$gdvf" "$www/geo-dvf-2025-full.csv.gz"; then
+# stale DEST FILE...: DEST is missing, older than one of the FILEs, or was made from other files.
+stale() {
+	dest=$1
+	shift
+	[ -f "$dest" ] && [ "$(cat "$dest.from" 2>/dev/null)" = "$*" ] || return 0
+	for f; do [ -z "$(find "$f" -newer "$dest")" ] || return 0; done
+	return 1
+}
+# pack FORMAT DEST FILE...: DEST.tmp, the FILEs packed as the publisher packs them.
+pack() {
+	format=$1 dest=$2
+	shift 2
+	case $format in
+	json) jq -c -s add "$@" >"$dest.tmp" ;; # one array, as an API answers
+	csv) cat "$1" >"$dest.tmp" ;;
 	# -n: no name or time in the header, so the same rows always give the same bytes.
-	gzip -9nc "$gdvf" >"$www/geo-dvf-2025-full.csv.gz.tmp" || die 74 "cannot compress $gdvf"
-	put geo-dvf-2025-full.csv.gz
-fi
-raw=$fx/dvf/valeursfoncieres-2020_excerpt-172rows.txt
-if stale "$raw" "$www/valeursfoncieres-2020.txt.zip"; then
-	# Zipped as DGFiP publishes it, with a fixed member date so the same rows give the same zip.
-	/usr/bin/python3 -c '
-import sys, zipfile
-with zipfile.ZipFile(sys.argv[2], "w", zipfile.ZIP_DEFLATED) as z:
-    z.writestr(zipfile.ZipInfo("valeursfoncieres-2020.txt", (2021, 5, 17, 0, 0, 0)),
-               open(sys.argv[1], "rb").read(), zipfile.ZIP_DEFLATED)
-' "$raw" "$www/valeursfoncieres-2020.txt.zip.tmp" || die 74 "cannot zip $raw"
-	put valeursfoncieres-2020.txt.zip
-fi
+	gzip) gzip -9nc "$1" >"$dest.tmp" ;;
+	# Zipped as DGFiP publishes, with a fixed member date so the same rows give the same zip.
+	zip) /usr/bin/python3 -c '
+import os, sys, zipfile
+with zipfile.ZipFile(sys.argv[1], "w", zipfile.ZIP_DEFLATED) as z:
+    z.writestr(zipfile.ZipInfo(os.path.basename(sys.argv[2]), (2021, 5, 17, 0, 0, 0)),
+               open(sys.argv[2], "rb").read(), zipfile.ZIP_DEFLATED)
+' "$dest.tmp" "$1" ;;
+	esac
+}
+while IFS=$tab read -r id format files; do
+	e=$(ext "$format") || die 78 "$config: source $id: the demo cannot serve the format $format"
+	[ -n "$files" ] || die 78 "$config: source $id has no fixture: the demo has nothing to serve for it"
+	# shellcheck disable=SC2086 # the fixtures, one per tab-separated field
+	set -- $files
+	[ $# -eq 1 ] || [ "$format" = json ] || die 78 "$config: source $id: one fixture for the format $format"
+	for f; do [ -f "$f" ] || die 66 "$config: source $id: fixture $f: no such file"; done
+	if stale "$www/$id.$e" "$@"; then
+		pack "$format" "$www/$id.$e" "$@" || die 74 "cannot pack the fixture of $id"
+		{ printf '%s\n' "$*" >"$www/$id.$e.from" && mv "$www/$id.$e.tmp" "$www/$id.$e"; } ||
+			die 74 "cannot write $www/$id.$e"
+	fi
+done <"$demo/fixtures.tsv"
 
 # ---- the loopback server, on the port of the previous run so the URLs stay the same ----
 port=0
@@ -134,15 +151,15 @@ done
 mv "$demo/port.new" "$demo/port"
 base=http://127.0.0.1:$(cat "$demo/port")
 
-# The demo's sources: config/sources.json with each URL pointing at the loopback server.
+# The demo's sources: the config with each URL pointing at its file on the loopback server (a
+# per-year source serves its one fixture, resolved by no API).
+jq --arg b "$base" '.sources |= map(
+	.url = $b + "/" + .id + "." + {csv: "csv", json: "json", gzip: "gz", zip: "zip"}[.format]
+	| del(.resolve, .years, .fallback_for))' "$config" >"$demo/sources.json.tmp" ||
+	die 78 "cannot write $demo/sources.json"
+mv "$demo/sources.json.tmp" "$demo/sources.json" || die 74 "cannot write $demo/sources.json"
 EDU_SOURCES=$demo/sources.json
 export EDU_SOURCES
-jq --arg b "$base" '.sources |= map(
-	.url = $b + "/" + {onisep: "onisep.csv", ival: "ival.csv", ivac: "ivac.csv",
-		communes: "communes.json", dvf: "geo-dvf-2025-full.csv.gz",
-		dvf_raw: "valeursfoncieres-2020.txt.zip", annuaire: "annuaire.csv"}[.id]
-	| del(.resolve))' config/sources.json >"$EDU_SOURCES.tmp" || die 78 "cannot write $EDU_SOURCES"
-mv "$EDU_SOURCES.tmp" "$EDU_SOURCES" || die 74 "cannot write $EDU_SOURCES"
 
 # ---- the production job itself: what changed is loaded, the views it feeds refreshed ----
 bash pipelines/refresh.sh
@@ -150,14 +167,13 @@ failed=$?
 
 # ---- the report ----
 say "" "== rows per table"
-psqlq -c "select 'communes' as table, count(*) as rows from communes
-	union all select 'onisep_etablissements', count(*) from onisep_etablissements
-	union all select 'annuaire_etablissements', count(*) from annuaire_etablissements
-	union all select 'lycees_indicateurs', count(*) from lycees_indicateurs
-	union all select 'colleges_indicateurs', count(*) from colleges_indicateurs
-	union all select 'dvf_mutations', count(*) from dvf_mutations
-	union all select 'mv_lycees_with_metrics', count(*) from mv_lycees_with_metrics
-	union all select 'mv_colleges_with_metrics', count(*) from mv_colleges_with_metrics"
+# The sources' tables, then the views they feed, in the config's order.
+rows=$(jq -r 'reduce ([.sources[].table] + [.sources[].views[]?])[] as $t ([];
+		if index([$t]) then . else . + [$t] end)
+	| map(if test("^[a-z_][a-z0-9_]*$") then "select \u0027\(.)\u0027 as table, count(*) as rows from \(.)"
+		else error("table name \(tojson)") end) | join(" union all ")' "$config") ||
+	die 78 "$config: cannot read the tables"
+psqlq -c "$rows"
 say "== freshness (monitoring.data_sources)"
 psqlq -c "select id, last_status as status,
 		to_char(last_imported, 'YYYY-MM-DD HH24:MI:SS') as last_imported,

@@ -1,7 +1,9 @@
 #!/bin/bash
-# config/sources.json keeps its promises (the seven fixed ids, valid fields, target tables of the
-# schema, a page per source), and tests/httpd.py's static mode, which `make demo` uses, serves
-# files with ETag, Last-Modified and 304 like a well-behaved origin.
+# config/sources.json keeps its promises: well-formed unique ids, valid fields, and for every
+# source what the checklist of docs/sources.md asks (its script, its page, its fixture, its table
+# made by a migration, the views it names, its make target), read from the config itself, never
+# from a list here. And tests/httpd.py's static mode, which `make demo` uses, serves files with
+# ETag, Last-Modified and 304 like a well-behaved origin.
 . "${EDU_ROOT:-.}/tests/lib.sh"
 . "$EDU_ROOT/tests/httpd.sh"
 
@@ -9,30 +11,44 @@ CONF=$EDU_ROOT/config/sources.json
 
 run jq -r '.sources[].id' "$CONF"
 is_status 0 "config/sources.json is valid JSON"
-is "$(tr '\n' ' ' <"$OUT")" "onisep ival ivac communes dvf dvf_raw annuaire " "the seven source ids"
+ids=$(cat "$OUT")
+is "$(echo "$ids" | grep -cvE '^[a-z][a-z0-9_]*$')" 0 "every id is a name of the form [a-z][a-z0-9_]*"
+is "$(echo "$ids" | sort | uniq -d)" "" "no id is given twice"
 run jq -r '.sources[] | select((.format | IN("csv", "json", "gzip", "zip")) | not) | .id' "$CONF"
 empty_out "every format is csv, json, gzip or zip"
 run jq -r '.sources[] | select((.change | IN("conditional", "sha256", "datagouv")) | not) | .id' "$CONF"
 empty_out "every change method is conditional, sha256 or datagouv"
-run jq -r '.sources[] | select((.table | IN("lycees_indicateurs", "colleges_indicateurs",
-	"communes", "onisep_etablissements", "annuaire_sites", "dvf_mutations")) | not) | .id' "$CONF"
-empty_out "every target table is one of the schema's"
 run jq -r '.sources[] | select((.mode | IN("upsert", "replace")) | not or (.key | length) == 0) | .id' "$CONF"
 empty_out "every source has a mode and a key"
 run jq -r '.sources[] | select(((.url // "") | startswith("https://")) == (.resolve != null)) | .id' "$CONF"
 empty_out "every source has either an https URL or a resolve object"
-run jq -r '.sources[] | select([.views[] | IN("mv_lycees_with_metrics", "mv_colleges_with_metrics")] | all | not) | .id' "$CONF"
-empty_out "every view named exists"
-for doc in $(jq -r '.sources[].doc' "$CONF" | sort -u); do
-	[ -s "$EDU_ROOT/$doc" ]
-	ok $? "$doc exists"
-done
-for id in $(jq -r '.sources[].id' "$CONF"); do
-	run edu-fetch -c "$CONF" -n -y 2024 "$id"
-	if [ "$id" = dvf_raw ]; then
-		continue # its URL needs the network: tests/t/0400-fetch.t resolves it on loopback
-	fi
-	is_status 0 "edu-fetch -n reads $id from the config"
+
+is "$(make -n -C "$EDU_ROOT" sources 2>&1 | grep -c 'overriding recipe')" 0 "no source id is another make target"
+
+# What each source needs, per the checklist of docs/sources.md.
+sql_made() { # sql_made KIND NAME: a migration creates it
+	cat "$EDU_ROOT"/sql/[0-9]*.sql | grep -Eqi "^create $1 (if not exists )?$2 "
+}
+for id in $ids; do
+	get() { jq -r --arg id "$id" ".sources[] | select(.id == \$id) | $1" "$CONF"; }
+	[ -x "$EDU_ROOT/pipelines/$id.sh" ]
+	ok $? "$id: pipelines/$id.sh exists and is executable"
+	[ -s "$EDU_ROOT/$(get .doc)" ]
+	ok $? "$id: its page $(get .doc) exists"
+	fixtures=$(get '.fixture | if type == "array" then .[] else . // empty end')
+	[ -n "$fixtures" ] && for f in $fixtures; do [ -s "$EDU_ROOT/$f" ] || false; done
+	ok $? "$id: its fixture is bundled ($(echo "$fixtures" | wc -w) file(s))"
+	sql_made "(table|view)" "$(get .table)"
+	ok $? "$id: its table $(get .table) is created by a migration of sql/"
+	for v in $(get '.views[]?'); do
+		sql_made "materialized view" "$v"
+		ok $? "$id: the view $v it feeds is created by a migration"
+	done
+	is "$(make -s -n -C "$EDU_ROOT" "$id" | tail -n 1)" "bash pipelines/$id.sh" "$id: make $id runs its script"
+	if [ "$(get .resolve)" = null ]; then
+		run edu-fetch -c "$CONF" -n -y 2024 "$id"
+		is_status 0 "$id: edu-fetch -n reads it from the config"
+	fi # a resolved URL needs the network: tests/t/0400-fetch.t resolves dvf_raw's on loopback
 done
 
 # ---- static serving for make demo ----

@@ -1,25 +1,29 @@
 #!/bin/bash
 # The full demo end to end on the runner's PostgreSQL (PGHOST is set, so the demo starts none):
-# the first run loads every source through the loopback HTTP server, the second detects that
-# nothing changed and loads nothing, a touched but unchanged file loads nothing, an edited file
-# reloads only its source; the HTTP server is gone after each run.
+# the first run loads every source of the config through the loopback HTTP server, the second
+# detects that nothing changed and loads nothing, a touched but unchanged file loads nothing, an
+# edited file reloads only its source; the HTTP server is gone after each run; a source without
+# a fixture, or a fixture that does not exist, stops the demo with the source named.
 . "${EDU_ROOT:-.}/tests/lib.sh"
 . "$EDU_ROOT/tests/pipelines.sh"
 
 demo=$T/demo
 pl_db t0508
-tables="communes onisep_etablissements annuaire_etablissements lycees_indicateurs colleges_indicateurs dvf_mutations"
+# The sources and their tables, read from the config as the demo reads them.
+ids=$(jq -r '.sources[].id' "$EDU_SOURCES")
+n=$(echo "$ids" | wc -l)
+tables=$(jq -r '[.sources[].table] | unique | .[]' "$EDU_SOURCES")
 sums() { for t in $tables; do table_sum "$t"; done; }
 server_gone() { ! curl -s -o /dev/null --max-time 2 "http://127.0.0.1:$(cat "$demo/port")/onisep.csv"; }
 
 run sh "$EDU_ROOT/pipelines/demo.sh" -d "$demo"
 is_status 0 "the first demo run"
-for id in onisep ival ivac communes dvf dvf_raw annuaire; do
+for id in $ids; do
 	like_out "^$id: loaded: table=[a-z_]+ inserted=[1-9]" "$id is new and loaded"
 done
-is "$(grep -c ': loaded: table=.* inserted=[1-9]' "$OUT")" 7 "seven loads, each inserting rows"
+is "$(grep -c ': loaded: table=.* inserted=[1-9]' "$OUT")" "$n" "one load per source of the config ($n), each inserting rows"
 like_out '^views: .*mv_lycees_with_metrics' "the lycées view is refreshed once, after the loads"
-is "$(sql 'select count(*) from monitoring.data_sources where last_status = '"'imported'"' and rows_imported > 0')" 7 \
+is "$(sql 'select count(*) from monitoring.data_sources where last_status = '"'imported'"' and rows_imported > 0')" "$n" \
 	"every source's freshness is recorded"
 for t in $tables; do
 	is "$(sql "select count(*) > 0 from $t")" t "$t is filled"
@@ -58,6 +62,20 @@ like_out '^ivac: loaded: table=colleges_indicateurs inserted=0 updated=1 deleted
 is "$(sql "select taux_reussite_g from mv_colleges_with_metrics where uai = '$uai' and session = 2022")" \
 	"91.0" "the collèges view shows the new value"
 ok "$(server_gone; echo $?)" "the HTTP server is stopped at the end"
+
+# The demo serves what the config names, and says so when it cannot.
+before=$(sums)
+jq '.sources += [{"id": "nofixture", "format": "csv", "table": "communes", "mode": "replace", "key": ["code_insee"]}]' \
+	"$EDU_SOURCES" >"$T/extra.json"
+run env EDU_SOURCES="$T/extra.json" sh "$EDU_ROOT/pipelines/demo.sh" -d "$demo"
+is_status 78 "a source without a fixture"
+like_err '^demo: .*/extra.json: source nofixture has no fixture: the demo has nothing to serve for it$' \
+	"the source is named"
+jq '(.sources[] | select(.id == "ivac") | .fixture) = "tests/fixtures/nowhere.csv"' "$EDU_SOURCES" >"$T/gone.json"
+run env EDU_SOURCES="$T/gone.json" sh "$EDU_ROOT/pipelines/demo.sh" -d "$demo"
+is_status 66 "a fixture that does not exist"
+like_err '^demo: .*/gone.json: source ivac: fixture tests/fixtures/nowhere.csv: no such file$' "the file is named"
+is "$(sums)" "$before" "nothing loaded"
 
 run sh "$EDU_ROOT/pipelines/demo.sh" -Z
 is_status 64 "an unknown option"
