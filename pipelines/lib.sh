@@ -109,13 +109,18 @@ edu_load_args() {
 	mapfile -t EDU_LOAD <<<"$out"
 }
 
-# edu_drop ID SCOPE: delete every row of SCOPE (a year) from the table of source ID, in one transaction
-# recorded as the unit ID:SCOPE; the other scopes are untouched. An empty input replaces the
-# scope (-f: the shrink guard would refuse it).
+# edu_drop ID SCOPE: delete every row of SCOPE (a year) from the table of source ID, in one
+# transaction recorded as the unit ID:SCOPE; the other scopes are untouched. An empty input
+# replaces the scope (-f: the shrink guard would refuse it). Then what the unit's last import saw
+# is forgotten, so that the scope loads again if the publisher publishes it again.
 edu_drop() {
+	local out
 	edu_load_args "$1" "$2"
 	printf '%s\n\\.\n' "${EDU_LOAD[1]%%=*}" | edu-pgcopy -f "${EDU_LOAD[@]}"
 	edu_stages "${PIPESTATUS[*]}" printf edu-pgcopy
+	out=$(echo "select monitoring.forget(:'u')" |
+		psql -X -q -v ON_ERROR_STOP=1 -v u="${EDU_LOAD[-2]}" ${DATABASE_URL:+-d "$DATABASE_URL"} 2>&1) ||
+		edu_fail 75 "the rows of $2 are deleted, but its validators are kept: $out"
 }
 
 # edu_partition TABLE VALUE: the partition of TABLE for VALUE, created when missing (sql/005

@@ -97,8 +97,25 @@ $$;
 
 DROP TABLE dvf_mutations_unpartitioned;
 
--- The years loaded so far lack the new columns: forget what their last import saw, so that
--- the next run loads every published year again and fills them.
-UPDATE monitoring.data_sources SET known_etag = NULL, last_known_modified = NULL,
-	known_sha256 = NULL, known_size = NULL, known_url = NULL
-WHERE source IN ('dvf', 'dvf_raw');
+-- What the last import of a unit saw, forgotten: the next check finds the unit changed and the
+-- next run loads it again. Given a source id, every unit of that source (each of its years).
+-- Used when a table gains columns that its sources fill, and when a year is dropped (so that it
+-- reloads if the publisher publishes it again). Returns the number of units forgotten.
+CREATE OR REPLACE FUNCTION monitoring.forget(p_unit text)
+RETURNS bigint LANGUAGE plpgsql AS $$
+DECLARE
+	v_source text;
+	v_year integer;
+	v_n bigint;
+BEGIN
+	SELECT source, year INTO v_source, v_year FROM monitoring.unit_parts(p_unit);
+	UPDATE monitoring.data_sources SET known_etag = NULL, last_known_modified = NULL,
+		known_sha256 = NULL, known_size = NULL, known_url = NULL
+	WHERE id = p_unit OR (v_year IS NULL AND split_part(id, ':', 1) = v_source);
+	GET DIAGNOSTICS v_n = ROW_COUNT;
+	RETURN v_n;
+END
+$$;
+
+-- The years loaded so far lack the new columns: the next run loads them again and fills them.
+SELECT monitoring.forget('dvf'), monitoring.forget('dvf_raw');

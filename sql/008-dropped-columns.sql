@@ -85,8 +85,6 @@ CREATE OR REPLACE VIEW aggregated_data_lycees_2024 AS
 CREATE OR REPLACE VIEW metrics_colleges_2024 AS
 	SELECT * FROM colleges_indicateurs WHERE session = 2024;
 
--- The rows loaded so far lack these columns: forget what their last import saw, so that the
--- next run loads these sources again and fills them (IVAL and IVAC change once a year).
-UPDATE monitoring.data_sources SET known_etag = NULL, last_known_modified = NULL,
-	known_sha256 = NULL, known_size = NULL, known_url = NULL
-WHERE source IN ('ival', 'ivac', 'onisep');
+-- The rows loaded so far lack these columns: the next run loads these sources again and fills
+-- them, rather than when they next change (IVAL and IVAC, once a year).
+SELECT monitoring.forget('ival'), monitoring.forget('ivac'), monitoring.forget('onisep');

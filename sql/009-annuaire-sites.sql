@@ -210,8 +210,6 @@ CREATE INDEX mv_colleges_with_metrics_geom ON mv_colleges_with_metrics USING gis
 ALTER MATERIALIZED VIEW mv_lycees_with_metrics OWNER TO edu_pipeline;
 ALTER MATERIALIZED VIEW mv_colleges_with_metrics OWNER TO edu_pipeline;
 
--- The sites of the UAIs kept so far were lost: forget what the last import saw, so that the
--- next run loads the directory again and keeps every line.
-UPDATE monitoring.data_sources SET known_etag = NULL, last_known_modified = NULL,
-	known_sha256 = NULL, known_size = NULL, known_url = NULL
-WHERE source = 'annuaire';
+-- The sites of the UAIs kept so far were lost: the next run loads the directory again and keeps
+-- every line.
+SELECT monitoring.forget('annuaire');

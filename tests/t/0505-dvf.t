@@ -205,10 +205,12 @@ like_err "^pipelines/dvf_raw.sh: -D: which year to drop\?" "says so"
 pl_run dvf -h
 is "$(cat "$OUT")" "usage: pipelines/dvf.sh [-DhR] [YEAR]" "usage names -D"
 pl_source dvf_raw "$T/nowhere/{year}.zip"
+sql "update monitoring.data_sources set known_sha256 = 'seen' where id = 'dvf_raw:2020'" >/dev/null
 pl_run dvf_raw -D 2020
 is_status 0 "-D 2020: the year is dropped, nothing downloaded"
 like_out "^table=dvf_mutations inserted=0 updated=0 deleted=172 unchanged=0 " "its 172 rows deleted"
 is "$(sql 'select count(*) from dvf_mutations where annee = 2020')" 0 "2020 is gone"
 is "$(table_sum "$(year 2025)")" "$sum2025" "2025 untouched"
-is "$(sql "select last_status || ' ' || rows_imported from monitoring.data_sources where id = 'dvf_raw:2020'")" \
-	"imported 0" "the drop is recorded for the unit dvf_raw:2020: no row left"
+is "$(sql "select concat_ws(' ', last_status, rows_imported, coalesce(known_sha256, 'forgotten'))
+	from monitoring.data_sources where id = 'dvf_raw:2020'")" "imported 0 forgotten" \
+	"the drop is recorded for the unit dvf_raw:2020, no row left, and its validators are forgotten"
