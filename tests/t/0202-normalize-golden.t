@@ -7,7 +7,7 @@
 MAPS=$EDU_ROOT/pipelines
 
 # through FIXTURE MAP GOLDEN [WARNING]: converts and normalizes a fixture in both locales;
-# stderr is empty, or WARNING alone (an optional column the fixture lacks).
+# stderr is empty, or WARNING alone (the optional columns the fixture lacks).
 through() {
 	for loc in C C.UTF-8; do
 		run_sh "LC_ALL=$loc edu-csv2tsv '$FIX/$1' | LC_ALL=$loc edu-normalize -M '$MAPS/$2'"
@@ -15,7 +15,7 @@ through() {
 		if [ -z "${4:-}" ]; then
 			empty_err "[$loc] $1: nothing on stderr"
 		else
-			is "$(cat "$ERR")" "$4" "[$loc] $1: one warning on stderr"
+			is "$(cat "$ERR")" "$4" "[$loc] $1: the expected warnings on stderr"
 		fi
 		golden "normalize/$3" "[$loc] $1 equals normalize/$3"
 	done
@@ -90,8 +90,12 @@ value communes-cog-corse-arm-dom.tsv code_insee 13201 typecom ARM
 value communes-cog-corse-arm-dom.tsv code_insee 97101 code_departement 971
 value communes-cog-corse-arm-dom.tsv code_insee 97209 code_region 02
 
+# The 2023 export lacks the three columns 2026 added, optional in the map: each said once.
 through annuaire-education/fr-en-annuaire-education_dept35_2023-06.csv annuaire.map \
-	annuaire-2023.tsv
+	annuaire-2023.tsv "$(for c in code_circonscription code_zone_animation_pedagogique \
+		libelle_zone_animation_pedagogique; do
+		echo "edu-normalize: stdin:1: optional column '$c' is absent: NULL in $c"
+	done)"
 rows annuaire-2023.tsv 996
 value annuaire-2023.tsv uai 0350122T code_postal 35580
 value annuaire-2023.tsv uai 0350122T code_departement 35

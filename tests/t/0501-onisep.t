@@ -67,12 +67,8 @@ is_status 0 "a file without the optional column sigle loads"
 is "$(pl_summary)" "0/$(awk -F';' 'NR > 1 && $3 != ""' "$raw" | wc -l)/0/$(awk -F';' 'NR > 1 && $3 == ""' "$raw" | wc -l)" \
 	"the rows that had a sigle are updated, the others unchanged"
 is "$(sql 'select count(*) from onisep_etablissements where sigle is not null')" 0 "sigle is NULL in every row"
-# edu-normalize names an absent optional column in one warning (docs/mapping.md) since issue 8.
-if printf 'a\n1\n\\.\n' | edu-normalize -M <(printf '?b\tb\ttext\na\ta\ttext\n') 2>&1 >/dev/null | grep -q .; then
-	is "$(grep -c . "$ERR")/$(grep -c "'sigle'" "$ERR")" 1/1 "one warning, naming sigle"
-else
-	ok 0 "# SKIP edu-normalize does not warn about an absent optional column yet"
-fi
+is "$(cat "$ERR")" "edu-normalize: stdin:1: optional column 'sigle' is absent: NULL in sigle" \
+	"one warning, naming sigle"
 pl_source onisep "$raw"
 pl_run onisep
 before=$(table_sum onisep_etablissements)
