@@ -3,7 +3,9 @@
 """A loopback HTTP server for the tests and `make demo`, standard library only.
 
 Static mode (--root DIR) serves files with a strong ETag, Last-Modified, Content-Length and 304
-answers to If-None-Match / If-Modified-Since, like a well-behaved origin. Scripted mode
+answers to If-None-Match / If-Modified-Since, like a well-behaved origin, and a directory as an
+HTML index page whose links are absolute paths ending in "/" for subdirectories (as
+files.data.gouv.fr lists geo-dvf's years); a directory asked without its final "/" is a 301 to it. Scripted mode
 (--script FILE, a JSON object path -> list of responses) plays the misbehaving servers the tests
 need: status sequences, ignored conditions, 429 + Retry-After, slow or cut bodies, redirects,
 HTML error pages with status 200, gzip; a scripted path also answers POST, which makes the
@@ -197,9 +199,26 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 return False
         return False
 
+    def index(self, path, full, head):
+        """A directory: an HTML page linking each entry, subdirectories first-class ("2023/")."""
+        if not path.endswith("/"):
+            self.send_body(301, {"Location": path + "/", "Content-Type": "text/plain"}, b"", head)
+            return
+        names = sorted(os.listdir(full))
+        links = ['<a href="../">../</a>'] + [
+            '<a href="%s%s%s">%s%s</a>' % (path, n, "/" * os.path.isdir(os.path.join(full, n)), n,
+                                          "/" * os.path.isdir(os.path.join(full, n)))
+            for n in names]
+        body = ("<html>\n<head><title>Index of %s</title></head>\n<body>\n<h1>Index of %s</h1><hr><pre>"
+                "%s\n</pre><hr></body>\n</html>\n" % (path, path, "\n".join(links))).encode()
+        self.send_body(200, {"Content-Type": "text/html"}, body, head)
+
     def static(self, path, head):
         root = os.path.realpath(self.server.root)
         full = os.path.realpath(os.path.join(root, path.lstrip("/")))
+        if (full == root or full.startswith(root + os.sep)) and os.path.isdir(full):
+            self.index(path, full, head)
+            return
         if not (full == root or full.startswith(root + os.sep)) or not os.path.isfile(full):
             self.send_body(404, {"Content-Type": "text/plain"}, b"not found\n", head)
             return
