@@ -69,11 +69,7 @@ static void sink(void *ctx, const char *p, size_t n)
 
 static void restart(void *ctx)
 {
-	struct edu_out *o = ctx;
-
-	o->len = 0;
-	if (ftruncate(o->fd, 0) == -1 || lseek(o->fd, 0, SEEK_SET) == -1)
-		edu_die(EDU_EX_IOERR, "%s: cannot rewind:", o->name);
+	edu_out_rewind(ctx);
 }
 
 static void record_pending(const char *conninfo, const struct edu_source *s,

@@ -124,6 +124,8 @@ struct edu_out {
 void edu_out_init(struct edu_out *o, int fd, const char *name);
 void edu_out_write(struct edu_out *o, const void *p, size_t n);
 void edu_out_flush(struct edu_out *o);
+/* Forgets everything written: the buffer, and the file (truncated, back to offset 0). */
+void edu_out_rewind(struct edu_out *o);
 void edu_out_free(struct edu_out *o);
 static inline void edu_out_putc(struct edu_out *o, char c)
 {

@@ -58,6 +58,13 @@ void edu_out_write(struct edu_out *o, const void *p, size_t n)
 	o->len += n;
 }
 
+void edu_out_rewind(struct edu_out *o)
+{
+	o->len = 0;
+	if (ftruncate(o->fd, 0) == -1 || lseek(o->fd, 0, SEEK_SET) == -1)
+		edu_die(EDU_EX_IOERR, "%s: cannot rewind:", o->name);
+}
+
 void edu_out_free(struct edu_out *o)
 {
 	free(o->buf);

@@ -221,11 +221,7 @@ static void to_fd(void *ctx, const char *p, size_t n)
 
 static void rewind_fd(void *ctx)
 {
-	struct edu_out *o = ctx;
-
-	o->len = 0;
-	if (ftruncate(o->fd, 0) == -1 || lseek(o->fd, 0, SEEK_SET) == -1)
-		edu_die(EDU_EX_IOERR, "%s: cannot rewind:", o->name);
+	edu_out_rewind(ctx);
 }
 
 int edu_source_resolve(struct edu_source *s, const struct edu_http *o, char *err, size_t n)
