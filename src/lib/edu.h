@@ -362,6 +362,9 @@ int edu_http_get(const struct edu_http *rq, struct edu_http_res *res);
 /* An HTTP date as "YYYY-MM-DD HH:MM:SS+00" for PostgreSQL, in buf; NULL if it does not parse. */
 const char *edu_http_date_iso(const char *http_date, char *buf, size_t n);
 
+/* A source id: checked where the config is read, a bad one is EDU_EX_CONFIG. */
+#define EDU_ID_PATTERN "^[a-z][a-z0-9_]*$"
+
 /* One entry of config/sources.json (see docs/sources.md). */
 struct edu_source {
 	char *id, *name, *url, *format_name, *content_type, *change, *table;
@@ -372,7 +375,10 @@ struct edu_source {
 };
 /* The config path: opt (-c), else $EDU_SOURCES, else config/sources.json. */
 const char *edu_sources_path(const char *opt);
-/* Loads one entry through jq(1); dies EDU_EX_NOINPUT for an unknown id, EDU_EX_CONFIG else. */
+/*
+ * Loads one entry through jq(1), after checking every id of the config against EDU_ID_PATTERN;
+ * dies EDU_EX_NOINPUT for an unknown id, EDU_EX_CONFIG for a bad config.
+ */
 void edu_source_load(struct edu_source *s, const char *config, const char *id);
 /* Replaces "{year}" in the URL and resource name; year 0 is the last complete year. */
 void edu_source_year(struct edu_source *s, int year);

@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <regex.h>
 #include <spawn.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,13 +22,19 @@
 
 extern char **environ;
 
-/* One jq filter for the whole entry: @tsv keeps fields apart and escapes tabs and newlines. */
+/*
+ * One jq program for the whole lookup: first line, "ids" then every id of the config (@tsv
+ * escapes tabs and newlines, so an escaped id fails the id pattern; an id that is not a string
+ * is shown as JSON with its type); second line, the entry asked for, if any.
+ */
 static const char ENTRY_FILTER[] =
     "if (.sources | type) != \"array\" then error(\"no \\\"sources\\\" array\") else . end"
-    " | [.sources[] | select(.id == $id)] | if length == 0 then empty else .[0] end"
+    " | ([\"ids\"] + [.sources[].id | if type == \"string\" then . else"
+    " \"\\(tojson) (\\(type))\" end] | @tsv),"
+    " ([.sources[] | select(.id == $id)] | if length == 0 then empty else .[0] end"
     " | [.id, (.name // .id), (.url // \"\"), (.format // \"any\"), (.content_type // \"\"),"
     " (.change // \"sha256\"), (.table // \"\"), (.resolve.api // \"\"),"
-    " (.resolve.resource // \"\")] | map(tostring) | @tsv";
+    " (.resolve.resource // \"\")] | map(tostring) | @tsv)";
 
 static const char RESOURCE_FILTER[] =
     "[.resources[]? | select(.title == $name or ((.url // \"\") | endswith(\"/\" + $name)))]"
@@ -135,11 +142,45 @@ static size_t split_tsv(char *line, char **f, size_t n)
 	return k;
 }
 
+/* Cuts the first line off *p (in place) and returns it, or NULL after the last line. */
+static char *next_line(char **p)
+{
+	char *line = *p, *nl;
+
+	if (line == NULL || *line == '\0')
+		return NULL;
+	if ((nl = strchr(line, '\n')) != NULL)
+		*nl++ = '\0';
+	*p = nl;
+	return line;
+}
+
+/*
+ * Dies EDU_EX_CONFIG naming the first id of the config (still @tsv-escaped) that is not one.
+ * line is "ids", then the ids, tab-separated.
+ */
+static void check_ids(const char *config, char *line)
+{
+	char *ids = strchr(line, '\t'), *end;
+	regex_t re;
+
+	if (regcomp(&re, EDU_ID_PATTERN, REG_EXTENDED | REG_NOSUB) != 0)
+		edu_die(EDU_EX_SOFTWARE, "cannot compile %s", EDU_ID_PATTERN);
+	for (char *id = ids ? ids + 1 : NULL; id; id = end) {
+		if ((end = strchr(id, '\t')) != NULL)
+			*end++ = '\0';
+		if (regexec(&re, id, 0, NULL, 0) != 0)
+			edu_die(EDU_EX_CONFIG, "%s: source id '%s': not a valid id (%s)", config,
+			        id, EDU_ID_PATTERN);
+	}
+	regfree(&re);
+}
+
 void edu_source_load(struct edu_source *s, const char *config, const char *id)
 {
 	char *argv[] = {"jq",           "-r", "--arg", "id", (char *)id, (char *)ENTRY_FILTER,
 	                (char *)config, NULL};
-	char *out, *f[9];
+	char *out, *rest, *ids, *entry, *f[9];
 	int st;
 
 	memset(s, 0, sizeof(*s));
@@ -148,9 +189,12 @@ void edu_source_load(struct edu_source *s, const char *config, const char *id)
 	out = edu_jq(argv, -1, &st);
 	if (st != 0)
 		edu_die(EDU_EX_CONFIG, "%s: not a valid sources file (jq exit %d)", config, st);
-	if (*out == '\0')
+	rest = out;
+	if ((ids = next_line(&rest)) != NULL)
+		check_ids(config, ids);
+	if ((entry = next_line(&rest)) == NULL)
 		edu_die(EDU_EX_NOINPUT, "%s: unknown source (not in %s)", id, config);
-	if (split_tsv(out, f, 9) != 9)
+	if (split_tsv(entry, f, 9) != 9)
 		edu_die(EDU_EX_CONFIG, "%s: %s: malformed entry", config, id);
 	s->id = edu_strdup(f[0]);
 	s->name = edu_strdup(f[1]);

@@ -363,6 +363,22 @@ run edu-fetch --insecure -o "$T/out/k.csv" t_csv
 is_status 0 "--insecure still downloads"
 like_err '^edu-fetch: WARNING: .*TLS certificate NOT verified' "--insecure warns loudly"
 
+log_clear
+# ---- source ids: one pattern, checked where the config is read ----
+for bad in '"../x"' '"Ivac"' '"a b"' '"a\nb"' '"1a"' '""' 5 null; do
+	jq --argjson id "$bad" '.sources += [{"id": $id, "url": "http://127.0.0.1:1/x", "format": "csv"}]' \
+		"$T/sources.json" >"$T/badid.json"
+	shown=$(jq -r --argjson id "$bad" -n '$id | if type == "string" then gsub("\n"; "\\n")
+		else "\(tojson) (\(type))" end')
+	run edu-fetch -c "$T/badid.json" -o "$T/out/badid.csv" t_csv
+	is_status 78 "source id $bad: a configuration error, whichever source is asked"
+	is "$(cat "$ERR")" \
+		"edu-fetch: $T/badid.json: source id '$shown': not a valid id (^[a-z][a-z0-9_]*\$)" \
+		"source id $bad: the message names the config and the id"
+done
+[ ! -e "$T/out/badid.csv" ] && [ "$(wc -l <"$HTTPD_LOG" | tr -d ' ')" -eq 0 ]
+ok $? "bad ids: no file, no request"
+
 # ---- the real config: every source resolves to an https URL ----
 for id in onisep ival ivac communes dvf annuaire; do
 	run edu-fetch -c "$EDU_ROOT/config/sources.json" -n -y 2024 "$id"

@@ -240,6 +240,16 @@ run edu-ifmodified t_missing t_nocond
 is_status 69 "a failure and a change: the failure's status"
 is "$(cat "$OUT")" t_nocond "a failure and a change: the changed id printed"
 
+# ---- a bad source id anywhere in the config ----
+jq '.sources += [{"id": "../../tmp/x", "url": "http://127.0.0.1:1/x", "format": "csv"}]' \
+	"$T/sources.json" >"$T/badid.json"
+log_clear
+run edu-ifmodified -c "$T/badid.json" t_lm
+is_status 78 "a bad source id is a configuration error"
+like_err "^edu-ifmodified: $T/badid.json: source id '../../tmp/x': not a valid id \(\^\[a-z\]\[a-z0-9_\]\*\\$\)$" \
+	"bad id: the message names the config and the id"
+is "$(wc -l <"$HTTPD_LOG" | tr -d ' ')" 0 "bad id: no request"
+
 # ---- data.gouv.fr dataset API ----
 imported dvf_raw -y 2024
 log_clear
