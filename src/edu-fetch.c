@@ -192,7 +192,9 @@ int main(int argc, char *argv[])
 			edu_die(rc, "%s: %s", what, err);
 		rq.url = src.url;
 	} else {
+		/* An HTML page served for file.csv is refused even without -F. */
 		rq.url = what;
+		rq.format = edu_format_of_url(what);
 	}
 	if (fmt)
 		rq.format = edu_format_parse(fmt);

@@ -385,6 +385,8 @@ void edu_source_year(struct edu_source *s, int year);
 /* Sets s->url from the data.gouv.fr dataset API (a GET with o's settings); EDU_EX_* + err. */
 int edu_source_resolve(struct edu_source *s, const struct edu_http *o, char *err, size_t n);
 void edu_source_free(struct edu_source *s);
+/* The format a URL's path names by its extension (.csv .json .gz .zip), else EDU_FMT_ANY. */
+int edu_format_of_url(const char *url);
 /* True when -d, $DATABASE_URL or libpq's PGHOST/PGSERVICE/PGDATABASE name a database. */
 int edu_db_configured(const char *conninfo);
 /*

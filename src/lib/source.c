@@ -331,6 +331,29 @@ int edu_source_resolve(struct edu_source *s, const struct edu_http *o, char *err
 	return EDU_EX_OK;
 }
 
+int edu_format_of_url(const char *url)
+{
+	static const struct {
+		const char *ext;
+		int format;
+	} exts[] = {{".csv", EDU_FMT_CSV},
+	            {".json", EDU_FMT_JSON},
+	            {".gz", EDU_FMT_GZIP},
+	            {".zip", EDU_FMT_ZIP}};
+	const char *path = strstr(url, "://");
+	size_t len;
+
+	path = path ? path + 3 : url;
+	len = strcspn(path, "?#");
+	for (size_t i = 0; i < sizeof(exts) / sizeof(exts[0]); i++) {
+		size_t n = strlen(exts[i].ext);
+
+		if (len > n && strncasecmp(path + len - n, exts[i].ext, n) == 0)
+			return exts[i].format;
+	}
+	return EDU_FMT_ANY;
+}
+
 void edu_source_free(struct edu_source *s)
 {
 	char **all[] = {&s->id,

@@ -364,6 +364,45 @@ is_status 0 "--insecure still downloads"
 like_err '^edu-fetch: WARNING: .*TLS certificate NOT verified' "--insecure warns loudly"
 
 log_clear
+# ---- a URL's extension names the format the body must be, when -F does not ----
+jq '. + {"/maint.csv": {"body": "<!DOCTYPE html><html><body><h1>Maintenance</h1></body></html>\n",
+		"headers": {"Content-Type": "text/html; charset=utf-8"}},
+	"/UPPER.CSV": {"body": "<html><body>Maintenance</body></html>\n", "headers": {"Content-Type": "text/html"}},
+	"/page.json": {"body": "<html><body>busy</body></html>\n", "headers": {"Content-Type": "application/json"}},
+	"/text.gz": {"body": "not compressed\n"}, "/text.zip": {"body": "not an archive\n"}}' \
+	"$T/script.json" >"$T/script.new" && mv "$T/script.new" "$T/script.json"
+echo "previous good file" >"$T/out/maint.csv"
+run edu-fetch -o "$T/out/maint.csv" "$BASE/maint.csv"
+is_status 69 "a .csv URL answered by an HTML page (200, text/html): refused"
+like_err "^edu-fetch: $BASE/maint.csv: the server sent an HTML page \(Content-Type text/html\), not csv$" \
+	".csv URL: the message says an HTML page came instead of csv"
+is "$(cat "$T/out/maint.csv")" "previous good file" ".csv URL: the previous file is kept"
+is "$(find "$T/out" -name '.*' | wc -l | tr -d ' ')" 0 ".csv URL: no temporary file left"
+is "$(requests /maint.csv)" 1 ".csv URL: not retried"
+run edu-fetch "$BASE/maint.csv?version=2&x=.json#top"
+is_status 69 "a .csv URL with a query string: the path's extension counts"
+like_err 'the server sent an HTML page \(Content-Type text/html\), not csv$' "query string ignored"
+empty_out "query string: nothing written"
+run edu-fetch "$BASE/UPPER.CSV"
+is_status 69 "the extension in upper case"
+run edu-fetch -F any -o "$T/out/maint.csv" "$BASE/maint.csv"
+is_status 0 "-F any accepts the page"
+grep -q Maintenance "$T/out/maint.csv"
+ok $? "-F any: the page is written"
+run edu-fetch "$BASE/page.json"
+is_status 69 "a .json URL answered by markup"
+like_err 'the body is an HTML or XML page, not json$' ".json URL: the message"
+run edu-fetch "$BASE/text.gz"
+is_status 69 "a .gz URL answered by text"
+like_err 'the body is not gzip data, not gzip$' ".gz URL: the message"
+run edu-fetch "$BASE/text.zip"
+is_status 69 "a .zip URL answered by text"
+like_err 'the body is not a zip archive, not zip$' ".zip URL: the message"
+run edu-fetch -o "$T/out/ivac-url.csv" "$BASE/ivac.csv"
+is_status 0 "a .csv URL with CSV: downloaded"
+same_file "$T/out/ivac-url.csv" "$IVAC" ".csv URL: the body"
+log_clear
+
 # ---- source ids: one pattern, checked where the config is read ----
 for bad in '"../x"' '"Ivac"' '"a b"' '"a\nb"' '"1a"' '""' 5 null; do
 	jq --argjson id "$bad" '.sources += [{"id": $id, "url": "http://127.0.0.1:1/x", "format": "csv"}]' \
