@@ -403,6 +403,17 @@ is_status 0 "a .csv URL with CSV: downloaded"
 same_file "$T/out/ivac-url.csv" "$IVAC" ".csv URL: the body"
 log_clear
 
+# ---- -D: download without recording anything in the database (the rehearsal) ----
+rows=$(table_sum monitoring.data_sources)
+run edu-fetch -D -o "$T/out/d.csv" t_flaky
+is_status 0 "-D: downloaded"
+same_file "$T/out/d.csv" "$IVAC" "-D: the file"
+is "$(table_sum monitoring.data_sources)" "$rows" "-D: monitoring untouched"
+run env DATABASE_URL="postgresql://edu:pw@/edu?host=$T/nopg" edu-fetch -D t_csv
+is_status 0 "-D: the database is not even connected to"
+same_file "$OUT" "$IVAC" "-D: the body on stdout"
+log_clear
+
 # ---- source ids: one pattern, checked where the config is read ----
 for bad in '"../x"' '"Ivac"' '"a b"' '"a\nb"' '"1a"' '""' 5 null; do
 	jq --argjson id "$bad" '.sources += [{"id": $id, "url": "http://127.0.0.1:1/x", "format": "csv"}]' \
