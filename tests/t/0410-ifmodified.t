@@ -217,10 +217,11 @@ run edu-ifmodified t_ratelimited
 is_status 75 "429: temporary failure"
 like_err 't_ratelimited: .*HTTP 429 Too Many Requests; cooling off until 20[0-9-]+T[0-9:]+Z$' \
 	"429: the message says until when"
-is "$(sql "select last_status, (substring(last_error from 'until (.*)\$')::timestamptz
-	- now()) between interval '55 seconds' and interval '61 seconds'
-	from monitoring.data_sources where id = 't_ratelimited'" | tr '|' ' ')" "cooloff t" \
-	"429: cool-off until now + Retry-After (60 s)"
+is "$(sql "select last_status, (cooloff_until - now()) between interval '55 seconds' and
+	interval '61 seconds', last_error = 'HTTP 429 Too Many Requests; cooling off until '
+	|| to_char(cooloff_until at time zone 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')
+	from monitoring.data_sources where id = 't_ratelimited'" | tr '|' ' ')" "cooloff t t" \
+	"429: cool-off until now + Retry-After (60 s), in its column and said in last_error"
 log_clear
 run edu-ifmodified t_ratelimited
 is_status 1 "during the cool-off: skipped, not changed"
@@ -229,7 +230,8 @@ like_err '^edu-ifmodified: t_ratelimited: rate-limited, cooling off until .*: sk
 is "$(requests /ratelimited)" 0 "during the cool-off: no request"
 run edu-ifmodified -q t_ratelimited
 empty_err "-q: no warning for a skipped source"
-sql "update monitoring.data_sources set last_error = 'HTTP 429; cooling off until 2000-01-01T00:00:00Z'
+# The deadline is read from its column, never from the message.
+sql "update monitoring.data_sources set cooloff_until = now() - interval '1 second'
      where id = 't_ratelimited'" >/dev/null
 run edu-ifmodified t_ratelimited
 is_status 75 "after the cool-off: asked again"
@@ -239,6 +241,27 @@ is "$(requests /ratelimited)" 1 "after the cool-off: one request"
 run edu-ifmodified t_missing t_nocond
 is_status 69 "a failure and a change: the failure's status"
 is "$(cat "$OUT")" t_nocond "a failure and a change: the changed id printed"
+
+# ---- every check is a row of the history, monitoring.runs ----
+last_check() { # last_check UNIT: its newest check row
+	sql "select concat_ws('|', outcome, exit_status, coalesce(job, '-'), coalesce(diagnostic, '-'),
+		url, source, coalesce(year::text, '-'), started <= finished and finished <= now())
+	     from monitoring.runs where unit = '$1' and kind = 'check' order by id desc limit 1"
+}
+run env EDU_RUN_ID=run-7 edu-ifmodified t_lm
+is_status 1 "EDU_RUN_ID: a check in a production run"
+is "$(last_check t_lm)" "unchanged|1|run-7|-|$BASE/lm|t_lm|-|t" \
+	"unchanged: a row with status 1, the run's id as job, the URL and the times"
+run env EDU_RUN_ID= edu-ifmodified t_missing t_nocond
+is "$(last_check t_missing)" "failed|69|-|HTTP 404 Not Found|$BASE/missing|t_missing|-|t" \
+	"failed: the status and the diagnostic; an empty EDU_RUN_ID is no job"
+is "$(last_check t_nocond)" "changed|0|-|-|$BASE/nocond|t_nocond|-|t" "changed: status 0"
+is "$(sql "select count(*) from monitoring.runs where unit = 't_ratelimited' and outcome = 'cooloff'
+	and exit_status = 75 and diagnostic ~ '^HTTP 429 Too Many Requests; cooling off until '")" 2 \
+	"two requests answered 429: two cooloff rows; the two checks skipped meanwhile wrote none"
+runs=$(table_sum monitoring.runs)
+run edu-ifmodified -n t_lm t_missing t_nocond
+is "$(table_sum monitoring.runs)" "$runs" "-n: no history row"
 
 # ---- a bad source id anywhere in the config ----
 jq '.sources += [{"id": "../../tmp/x", "url": "http://127.0.0.1:1/x", "format": "csv"}]' \
