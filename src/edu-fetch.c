@@ -3,8 +3,8 @@
  * edu-fetch: downloads one source of config/sources.json (or a URL) to standard output or,
  * atomically, to a file, refusing a body that is not what the source declares (or the URL's
  * extension names), and records what it got (URL, validators, size, SHA-256) with
- * monitoring.fetched as the pending values of the source's row; a successful load promotes
- * them. A transfer cut while streaming into a pipe ends with the suite's
+ * monitoring.fetched under the source's unit (dvf:2024 for one year of a per-year source); a
+ * successful load promotes it. A transfer cut while streaming into a pipe ends with the suite's
  * abort mark so that no consumer can commit. It does not decode, unzip or convert.
  */
 #include <getopt.h>
@@ -175,7 +175,7 @@ static void resolve(struct fetch *f)
 		edu_source_year(s, f->year);
 		f->rq.format = s->format;
 		if (*s->resolve_api &&
-		    (rc = edu_source_resolve(s, &f->rq, err, sizeof(err))) != EDU_EX_OK)
+		    (rc = edu_source_resolve(s, &f->rq, &f->rs, err, sizeof(err))) != EDU_EX_OK)
 			edu_die(rc, "%s: %s", f->what, err);
 		f->rq.url = s->url;
 	}
@@ -232,7 +232,7 @@ static void download(struct fetch *f)
 	edu_out_free(&f->out);
 }
 
-/* What the download got, pending until a load promotes it. */
+/* What the download got, pending under the source's unit until a load promotes it. */
 static void record(const struct fetch *f)
 {
 	const struct edu_source *s = &f->src;
@@ -242,13 +242,14 @@ static void record(const struct fetch *f)
 	PGconn *conn = edu_pg_connect(f->conninfo);
 
 	snprintf(size, sizeof(size), "%llu", rs->size);
-	params[0] = s->id;
+	params[0] = s->unit;
 	params[1] = s->name;
 	params[2] = s->url;
 	params[3] = rs->etag[0] ? rs->etag : NULL;
 	/* data.gouv.fr's own date is the one to trust for a resolved resource. */
-	params[4] = *s->res_last_modified ? s->res_last_modified
-	                                  : edu_http_date_iso(rs->last_modified, iso, sizeof(iso));
+	params[4] = s->resource && *s->resource->last_modified
+	                ? s->resource->last_modified
+	                : edu_http_date_iso(rs->last_modified, iso, sizeof(iso));
 	params[5] = rs->sha256;
 	params[6] = size;
 	PQclear(edu_pg_exec(conn,

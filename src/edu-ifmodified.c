@@ -1,11 +1,13 @@
 /* eduinfo-pipeline, Licence Ouverte 2.0 / MIT: see README.md. */
 /*
- * edu-ifmodified: prints the ids of the sources whose content changed since their last
- * successful import, one per line, with one request per source: a conditional GET, a content
- * SHA-256, or the data.gouv.fr dataset API, as config/sources.json says. It reads what the last
- * import saw with monitoring.known and records each check with monitoring.checked (the known
- * values belong to the load that imported them). It downloads nothing to keep, and never
- * retries: the next check is the retry.
+ * edu-ifmodified: prints the units whose content changed since their last successful import,
+ * one per line: a source id (ivac), or one year of a source published one file per year
+ * (dvf:2024), whose years it reads from the publisher at each run. One request per unit: a
+ * conditional GET, a content SHA-256, or the data.gouv.fr dataset API, as config/sources.json
+ * says. It reads what the last import saw with monitoring.known and records each check with
+ * monitoring.checked (the known values belong to the load that imported them). A fallback
+ * source is checked only for the years its primary does not publish, so no year is ever listed
+ * from two sources. It downloads nothing to keep, and never retries: the next check is the retry.
  */
 #include <getopt.h>
 #include <stdlib.h>
@@ -20,7 +22,7 @@
 #include "edu.h"
 
 static const char SYNOPSIS[] = "edu-ifmodified [-fhnqVv] [-c config] [-d conninfo] [-T timeout] "
-                               "[-y year] [source ...]";
+                               "[-y year] [unit ...]";
 
 #define COOLOFF_DEFAULT 3600 /* seconds to leave a server alone after a 429 without Retry-After */
 
@@ -30,19 +32,33 @@ struct set {
 	size_t n, cap;
 };
 
+/* The years of a per-year source, read once per run: for its own check and its fallback's. */
+struct listing {
+	char *id;
+	int rc;
+	int *years;
+	size_t n;
+	struct edu_http_res rs;
+	char err[1200];
+};
+
 /* What one run knows. */
 struct run {
 	PGconn *conn;
 	const char *config, *job;
 	int dry, force, quiet, verbose, timeout, year;
 	struct edu_out out;
-	struct set seen; /* sources checked */
+	struct set seen;        /* units checked, and per-year sources whose years were listed */
+	struct set printed;     /* "dvf:2024" for a year printed from dvf or from its fallback */
+	struct listing **lists; /* each apart: a pointer to one stays valid as more are added */
+	size_t nlists;
 	int nchanged, ex_temp, ex_perm;
+	int cooled; /* a 429 answered the source being checked: its other years wait */
 };
 
 /* What the last import saw (monitoring.known; "" when NULL). */
 struct known {
-	int any;            /* at least one known value: the source was imported once */
+	int any;            /* at least one known value: the unit was imported once */
 	long long lm_epoch; /* -1 when NULL */
 	long long cooloff;  /* a 429 cool-off ends then; -1 when none runs */
 	char etag[256], lm_http[64], sha256[65], size[32], url[2048];
@@ -192,6 +208,7 @@ static void failed(struct run *r, const char *unit, const struct edu_source *s, 
 
 		iso_time((long long)time(NULL) + wait, until, sizeof(until));
 		snprintf(msg + len, sizeof(msg) - len, "; cooling off until %s", until);
+		r->cooled = 1;
 	}
 	record(r, unit, s, url, *until ? "cooloff" : "failed", rc, msg, *until ? until : NULL,
 	       started);
@@ -266,27 +283,30 @@ static int compare_datagouv(const struct run *r, struct edu_source *s, const str
                             int *changed, struct edu_http_res *rs, char *err, size_t n)
 {
 	struct edu_http rq;
+	const struct edu_resource *res;
 	int rc;
 
 	request(r, &rq);
-	memset(rs, 0, sizeof(*rs));
-	if ((rc = edu_source_resolve(s, &rq, err, n)) != EDU_EX_OK)
+	if ((rc = edu_source_resolve(s, &rq, rs, err, n)) != EDU_EX_OK)
 		return rc;
 	*changed = strcmp(s->url, k->url) != 0;
-	if (*s->res_last_modified && !*changed)
-		*changed = k->lm_epoch < 0 || iso_epoch(r, s->res_last_modified) != k->lm_epoch;
-	if (strcasecmp(s->res_checksum_type, "sha256") == 0 && *s->res_checksum && k->sha256[0] &&
-	    !*changed)
-		*changed = strcasecmp(s->res_checksum, k->sha256) != 0;
-	if (*s->res_size && k->size[0] && !*changed)
-		*changed = strcmp(s->res_size, k->size) != 0;
+	if ((res = s->resource) != NULL) { /* without "resolve", the URL is all there is */
+		if (*res->last_modified && !*changed)
+			*changed =
+			    k->lm_epoch < 0 || iso_epoch(r, res->last_modified) != k->lm_epoch;
+		if (strcasecmp(res->checksum_type, "sha256") == 0 && *res->checksum &&
+		    k->sha256[0] && !*changed)
+			*changed = strcasecmp(res->checksum, k->sha256) != 0;
+		if (*res->size && k->size[0] && !*changed)
+			*changed = strcmp(res->size, k->size) != 0;
+	}
 	if (r->verbose)
-		edu_warn("%s: %s (dataset API)", s->id, *changed ? "changed" : "unchanged");
+		edu_warn("%s: %s (dataset API)", s->unit, *changed ? "changed" : "unchanged");
 	return EDU_EX_OK;
 }
 
 /*
- * Compares the source with what the last import saw: EDU_EX_OK with *changed set, or the
+ * Compares the unit with what the last import saw: EDU_EX_OK with *changed set, or the
  * failure's status with rs, the reason in err and, in *where, the URL it is about (NULL when
  * err names it).
  */
@@ -322,7 +342,7 @@ static int compare(const struct run *r, struct edu_source *s, const struct known
 	else
 		*changed = k->sha256[0] == '\0' || strcmp(rs->sha256, k->sha256) != 0;
 	if (r->verbose)
-		edu_warn("%s: HTTP %ld, %s (%s)", s->id, rs->status,
+		edu_warn("%s: HTTP %ld, %s (%s)", s->unit, rs->status,
 		         *changed ? "changed" : "unchanged",
 		         rs->status == 304 ? "304"
 		         : c.decided       ? "validators"
@@ -330,15 +350,26 @@ static int compare(const struct run *r, struct edu_source *s, const struct known
 	return EDU_EX_OK;
 }
 
+/* Prints a changed unit; a year already printed from the other source of its family is not. */
 static void print(struct run *r, const struct edu_source *s)
 {
-	edu_out_puts(&r->out, s->id);
+	char family[512];
+
+	snprintf(family, sizeof(family), "%s:%d", *s->fallback_for ? s->fallback_for : s->id,
+	         s->year);
+	if (s->year && !set_add(&r->printed, family)) {
+		if (!r->quiet)
+			edu_warn("%s: year %d already listed from another source: not listed twice",
+			         s->unit, s->year);
+		return;
+	}
+	edu_out_puts(&r->out, s->unit);
 	edu_out_putc(&r->out, '\n');
 	edu_out_flush(&r->out); /* a parallel(1) downstream starts this one now */
 	r->nchanged++;
 }
 
-/* Checks one source, records the check and prints its id when it changed. */
+/* Checks one unit (s at its year), records the check and prints the unit when it changed. */
 static void check_unit(struct run *r, struct edu_source *s)
 {
 	struct known k;
@@ -347,36 +378,163 @@ static void check_unit(struct run *r, struct edu_source *s)
 	const char *where;
 	int changed = 1, rc;
 
-	if (!set_add(&r->seen, s->id))
+	if (!set_add(&r->seen, s->unit))
 		return;
 	if (!r->force && r->conn) {
-		if (cooling(r, s->id, &k, "skipped"))
+		if (cooling(r, s->unit, &k, "skipped"))
 			return;
 		started_now(started, sizeof(started));
 		if (!k.any) {
 			if (r->verbose)
-				edu_warn("%s: never imported: changed", s->id);
+				edu_warn("%s: never imported: changed", s->unit);
 		} else if ((rc = compare(r, s, &k, &changed, &rs, err, sizeof(err), &where)) !=
 		           EDU_EX_OK) {
-			failed(r, s->id, s, s->url, rc, &rs, where, err, started);
+			failed(r, s->unit, s, s->url, rc, &rs, where, err, started);
 			return;
 		}
-		record(r, s->id, s, s->url, changed ? "changed" : "unchanged",
+		record(r, s->unit, s, s->url, changed ? "changed" : "unchanged",
 		       changed ? EDU_EX_OK : EDU_EX_NOTMODIFIED, NULL, NULL, started);
 	}
 	if (changed)
 		print(r, s);
 }
 
-/* Checks one source id. */
-static void check_token(struct run *r, const char *id)
+/* The years s publishes, read once per run. */
+static const struct listing *listing(struct run *r, struct edu_source *s)
+{
+	struct listing *l;
+	struct edu_http rq;
+
+	for (size_t i = 0; i < r->nlists; i++)
+		if (strcmp(r->lists[i]->id, s->id) == 0)
+			return r->lists[i];
+	r->lists = edu_realloc(r->lists, (r->nlists + 1) * sizeof(*r->lists));
+	l = r->lists[r->nlists++] = edu_malloc(sizeof(*l));
+	memset(l, 0, sizeof(*l));
+	l->id = edu_strdup(s->id);
+	request(r, &rq);
+	l->rc = edu_source_years(s, &rq, &l->years, &l->n, &l->rs, l->err, sizeof(l->err));
+	if (l->rc == EDU_EX_OK && r->verbose) {
+		struct edu_str y = {0};
+
+		for (size_t i = 0; i < l->n; i++)
+			edu_str_add(&y, " %d", l->years[i]);
+		edu_warn("%s: years published:%s", s->id, y.p);
+		edu_str_free(&y);
+	}
+	return l;
+}
+
+static int listed(const struct listing *l, int year)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (l->years[i] == year)
+			return 1;
+	return 0;
+}
+
+/*
+ * The years the primary of fallback s publishes; NULL when they cannot be known now (a failure
+ * of s's check, recorded with url, the address of s's own list).
+ */
+static const struct listing *primary_years(struct run *r, const struct edu_source *s,
+                                           const char *url, const char *started)
+{
+	struct edu_source p;
+	struct known k;
+	const struct listing *l = NULL;
+	char why[1400];
+
+	edu_source_load(&p, edu_sources_path(r->config), s->fallback_for);
+	if (!cooling(r, p.id, &k, "its fallback waits too")) {
+		l = listing(r, &p);
+		if (l->rc != EDU_EX_OK) {
+			snprintf(why, sizeof(why), "the years of %s are unknown: %s", p.id, l->err);
+			failed(r, s->id, s, url, l->rc, &l->rs, NULL, why, started);
+			l = NULL;
+		}
+	}
+	edu_source_free(&p);
+	return l;
+}
+
+/*
+ * Checks every year a per-year source publishes (for a fallback, those its primary does not),
+ * and records the listing itself under the source id: changed when a year was printed.
+ */
+static void check_years(struct run *r, struct edu_source *s)
+{
+	const char *url = strcmp(s->years_from, "index") == 0 ? s->years_url : s->resolve_api;
+	const struct listing *own, *primary = NULL;
+	struct known k;
+	char started[64];
+	int before = r->nchanged;
+
+	if (!set_add(&r->seen, s->id) || cooling(r, s->id, &k, "skipped"))
+		return;
+	started_now(started, sizeof(started));
+	own = listing(r, s);
+	if (own->rc != EDU_EX_OK) {
+		failed(r, s->id, s, url, own->rc, &own->rs, NULL, own->err, started);
+		return;
+	}
+	if (*s->fallback_for && (primary = primary_years(r, s, url, started)) == NULL)
+		return;
+	r->cooled = 0;
+	for (size_t i = 0; i < own->n && !r->cooled; i++) {
+		if (primary && listed(primary, own->years[i])) {
+			if (r->verbose)
+				edu_warn("%s:%d: published by %s: not checked", s->id,
+				         own->years[i], s->fallback_for);
+			continue;
+		}
+		edu_source_year(s, own->years[i]);
+		check_unit(r, s);
+	}
+	if (r->cooled && !r->quiet)
+		edu_warn("%s: rate-limited: its other years wait for the next check", s->id);
+	record(r, s->id, s, url, r->nchanged > before ? "changed" : "unchanged",
+	       r->nchanged > before ? EDU_EX_OK : EDU_EX_NOTMODIFIED, NULL, NULL, started);
+}
+
+/* The year of a unit "id:YYYY" (its id is the first *idlen bytes), or 0 for a plain id. */
+static int unit_year(const char *unit, size_t *idlen)
+{
+	const char *colon = strrchr(unit, ':');
+	int year = 0;
+
+	*idlen = strlen(unit);
+	if (colon == NULL || strlen(colon + 1) != 4 || strspn(colon + 1, "0123456789") != 4)
+		return 0;
+	for (const char *p = colon + 1; *p; p++)
+		year = year * 10 + (*p - '0');
+	*idlen = (size_t)(colon - unit);
+	return year;
+}
+
+/* Checks a source id (every year of a per-year source, or -y's) or one unit "id:YYYY". */
+static void check_token(struct run *r, const char *token)
 {
 	struct edu_source s;
+	size_t idlen;
+	int year = unit_year(token, &idlen);
+	char *id = edu_strndup(token, idlen);
 
 	edu_source_load(&s, edu_sources_path(r->config), id);
-	edu_source_year(&s, r->year);
-	check_unit(r, &s);
+	if (year && !edu_source_per_year(&s))
+		edu_die(EDU_EX_NOINPUT, "%s: unknown unit: %s is not published by year", token, id);
+	if (!year)
+		year = r->year;
+	if (!edu_source_per_year(&s)) {
+		check_unit(r, &s);
+	} else if (year) {
+		edu_source_year(&s, year);
+		check_unit(r, &s);
+	} else {
+		check_years(r, &s);
+	}
 	edu_source_free(&s);
+	free(id);
 }
 
 static void parse_options(struct run *r, int argc, char *argv[], const char **conninfo)
@@ -424,7 +582,7 @@ static void parse_options(struct run *r, int argc, char *argv[], const char **co
 	}
 }
 
-/* The ids of the command line, else of standard input (blank-separated, '#' comments). */
+/* The units of the command line, else of standard input (blank-separated, '#' comments). */
 static void check_all(struct run *r, int argc, char *argv[])
 {
 	char *line = NULL, *tok, *save;
@@ -462,6 +620,13 @@ int main(int argc, char *argv[])
 	edu_out_free(&r.out);
 	edu_close_stdout();
 	set_free(&r.seen);
+	set_free(&r.printed);
+	for (size_t i = 0; i < r.nlists; i++) {
+		free(r.lists[i]->id);
+		free(r.lists[i]->years);
+		free(r.lists[i]);
+	}
+	free(r.lists);
 	if (r.ex_perm)
 		return r.ex_perm;
 	if (r.ex_temp)

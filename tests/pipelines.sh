@@ -17,7 +17,7 @@ export EDU_SOURCES
 cp "$EDU_ROOT/config/sources.json" "$EDU_SOURCES"
 pl_source() {
 	jq --arg id "$1" --arg u "file://$2" \
-		'.sources |= map(if .id == $id then .url = $u | del(.resolve) else . end)' \
+		'.sources |= map(if .id == $id then .url = $u | del(.resolve, .years, .fallback_for) else . end)' \
 		"$EDU_SOURCES" >"$EDU_SOURCES.tmp" && mv "$EDU_SOURCES.tmp" "$EDU_SOURCES"
 }
 

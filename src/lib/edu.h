@@ -319,7 +319,7 @@ const char *edu_curl_error(CURLcode c, const char *errbuf);
  * 69. */
 int edu_http_status(long status);
 
-/* ---- Sources and HTTP downloads (src/lib/source.c, src/lib/http.c; -lcurl -lcrypto) ---- */
+/* ---- Sources and HTTP downloads (src/lib/source.c, years.c, http.c; -lcurl -lcrypto) ---- */
 /* What a source declares its body to be; a body that is not that is refused. */
 enum edu_format { EDU_FMT_ANY, EDU_FMT_CSV, EDU_FMT_JSON, EDU_FMT_GZIP, EDU_FMT_ZIP };
 /* The format named in sources.json or by edu-fetch -F, or -1. */
@@ -365,26 +365,68 @@ const char *edu_http_date_iso(const char *http_date, char *buf, size_t n);
 /* A source id: checked where the config is read, a bad one is EDU_EX_CONFIG. */
 #define EDU_ID_PATTERN "^[a-z][a-z0-9_]*$"
 
+/* One resource of a data.gouv.fr dataset, as its API lists it ("" for a missing field). */
+struct edu_resource {
+	char *name, *url, *last_modified, *checksum_type, *checksum, *size;
+};
+
 /* One entry of config/sources.json (see docs/sources.md). */
 struct edu_source {
-	char *id, *name, *url, *format_name, *content_type, *change, *table;
-	char *resolve_api, *resolve_resource; /* data.gouv.fr dataset API, resource name */
+	char *id, *name, *format_name, *content_type, *change, *table;
+	char *url_template, *resolve_api, *resource_template; /* "{year}" not replaced */
+	/* A source published one file per year: where its years are listed ("" otherwise). */
+	char *years_from, *years_url, *years_match, *fallback_for;
+	void *years_re; /* years_match, compiled */
 	int format;
-	/* What edu_source_resolve found for a data.gouv.fr resource ("" when absent). */
-	char *res_last_modified, *res_checksum_type, *res_checksum, *res_size;
+	/* Set by edu_source_year: the year (0 for a source not published by year), the unit
+	 * ("ivac", "dvf:2024"), the URL and the resource name of that year. */
+	int year;
+	char *unit, *url, *resolve_resource;
+	/* The dataset API's resources, read once, and the one edu_source_resolve chose. */
+	struct edu_resource *res;
+	size_t nres;
+	int res_read;
+	const struct edu_resource *resource;
 };
 /* The config path: opt (-c), else $EDU_SOURCES, else config/sources.json. */
 const char *edu_sources_path(const char *opt);
 /*
  * Loads one entry through jq(1), after checking every id of the config against EDU_ID_PATTERN;
- * dies EDU_EX_NOINPUT for an unknown id, EDU_EX_CONFIG for a bad config.
+ * dies EDU_EX_NOINPUT for an unknown id, EDU_EX_CONFIG for a bad config. The entry is set to
+ * year 0: call edu_source_year before using its URL or unit.
  */
 void edu_source_load(struct edu_source *s, const char *config, const char *id);
-/* Replaces "{year}" in the URL and resource name; year 0 is the last complete year. */
+/* True for a source published one file per year (its entry has "years"). */
+int edu_source_per_year(const struct edu_source *s);
+/* Sets the year, unit, URL and resource name; 0 is last year. No year for other sources. */
 void edu_source_year(struct edu_source *s, int year);
-/* Sets s->url from the data.gouv.fr dataset API (a GET with o's settings); EDU_EX_* + err. */
-int edu_source_resolve(struct edu_source *s, const struct edu_http *o, char *err, size_t n);
+/*
+ * Sets s->url and s->resource from the data.gouv.fr dataset API: the resource named
+ * s->resolve_resource, else, for a per-year source, one whose name years_match gives the year.
+ * The API is read once per source (a GET with o's settings). EDU_EX_* with rs and err.
+ */
+int edu_source_resolve(struct edu_source *s, const struct edu_http *o, struct edu_http_res *rs,
+                       char *err, size_t n);
+/* Reads the dataset API's resources into s->res, once. EDU_EX_* with rs and err. */
+int edu_source_resources(struct edu_source *s, const struct edu_http *o, struct edu_http_res *rs,
+                         char *err, size_t n);
+/*
+ * GETs url (small documents: an index, an API answer) into an unlinked temporary file whose
+ * descriptor, at offset 0, is put in *fd. EDU_EX_* with rs, and err naming the URL.
+ */
+int edu_get_tmp(const struct edu_http *o, const char *url, int format, int *fd,
+                struct edu_http_res *rs, char *err, size_t n);
 void edu_source_free(struct edu_source *s);
+/*
+ * The years a per-year source publishes, read now (src/lib/years.c): the links of its index
+ * page, or its dataset's resources, whose names years_match gives a year. Sorted, each once,
+ * in *years (edu_malloc'd). A list with no year is a failure (EDU_EX_UNAVAILABLE): an error
+ * page is never "no year changed". EDU_EX_* with rs and err.
+ */
+int edu_source_years(struct edu_source *s, const struct edu_http *o, int **years, size_t *n,
+                     struct edu_http_res *rs, char *err, size_t en);
+/* The year years_match finds in name, or 0. */
+int edu_source_match_year(const struct edu_source *s, const char *name);
 /* The format a URL's path names by its extension (.csv .json .gz .zip), else EDU_FMT_ANY. */
 int edu_format_of_url(const char *url);
 /* True when -d, $DATABASE_URL or libpq's PGHOST/PGSERVICE/PGDATABASE name a database. */

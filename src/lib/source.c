@@ -14,6 +14,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "edu.h"
@@ -28,18 +29,23 @@ extern char **environ;
  * is shown as JSON with its type); second line, the entry asked for, if any.
  */
 static const char ENTRY_FILTER[] =
-    "if (.sources | type) != \"array\" then error(\"no \\\"sources\\\" array\") else . end"
+    ". as $root | if (.sources | type) != \"array\" then error(\"no \\\"sources\\\" array\")"
+    " else . end"
     " | ([\"ids\"] + [.sources[].id | if type == \"string\" then . else"
     " \"\\(tojson) (\\(type))\" end] | @tsv),"
     " ([.sources[] | select(.id == $id)] | if length == 0 then empty else .[0] end"
     " | [.id, (.name // .id), (.url // \"\"), (.format // \"any\"), (.content_type // \"\"),"
     " (.change // \"sha256\"), (.table // \"\"), (.resolve.api // \"\"),"
-    " (.resolve.resource // \"\")] | map(tostring) | @tsv)";
+    " (.resolve.resource // \"\"), (.years.from // \"\"), (.years.url // \"\"),"
+    " (.years.match // \"\"), (.fallback_for // \"\"), (.fallback_for as $f"
+    " | [$root.sources[] | select(.id == $f and .years != null)] | length)]"
+    " | map(tostring) | @tsv)";
+#define ENTRY_FIELDS 14
 
-static const char RESOURCE_FILTER[] =
-    "[.resources[]? | select(.title == $name or ((.url // \"\") | endswith(\"/\" + $name)))]"
-    " | if length == 0 then empty else .[0] end"
-    " | [.url, (.last_modified // \"\"), (.checksum.type // \"\"), (.checksum.value // \"\"),"
+/* Every resource of a dataset: title (else the URL's last segment), URL, date, checksum, size. */
+static const char RESOURCES_FILTER[] =
+    ".resources[]? | [(.title // ((.url // \"\") | split(\"/\") | last)), (.url // \"\"),"
+    " (.last_modified // \"\"), (.checksum.type // \"\"), (.checksum.value // \"\"),"
     " (.filesize // \"\")] | map(tostring) | @tsv";
 
 const char *edu_sources_path(const char *opt)
@@ -176,11 +182,65 @@ static void check_ids(const char *config, char *line)
 	regfree(&re);
 }
 
+static int is_url(const char *u)
+{
+	return strncasecmp(u, "http://", 7) == 0 || strncasecmp(u, "https://", 8) == 0 ||
+	       strncasecmp(u, "file://", 7) == 0;
+}
+
+/* The "years" object and "fallback_for": a per-year source says where its years are listed. */
+static void check_years(struct edu_source *s, const char *config)
+{
+	regex_t *re;
+	int yearly = strstr(s->url_template, "{year}") || strstr(s->resource_template, "{year}");
+
+	if (*s->years_from == '\0') {
+		if (yearly)
+			edu_die(EDU_EX_CONFIG,
+			        "%s: %s: {year} in its URL but no \"years\" saying where the years "
+			        "are listed",
+			        config, s->id);
+		if (*s->fallback_for)
+			edu_die(EDU_EX_CONFIG, "%s: %s: \"fallback_for\" without \"years\"", config,
+			        s->id);
+		return;
+	}
+	if (strcmp(s->years_from, "index") == 0) {
+		if (!is_url(s->years_url))
+			edu_die(EDU_EX_CONFIG,
+			        "%s: %s: years.url '%s': not an http, https or file URL", config,
+			        s->id, s->years_url);
+	} else if (strcmp(s->years_from, "resolve") == 0) {
+		if (*s->resolve_api == '\0')
+			edu_die(EDU_EX_CONFIG, "%s: %s: years from \"resolve\" without \"resolve\"",
+			        config, s->id);
+	} else {
+		edu_die(EDU_EX_CONFIG, "%s: %s: years.from '%s': not one of index, resolve", config,
+		        s->id, s->years_from);
+	}
+	re = edu_malloc(sizeof(*re));
+	if (regcomp(re, s->years_match, REG_EXTENDED) != 0 || re->re_nsub < 1) {
+		edu_die(EDU_EX_CONFIG,
+		        "%s: %s: years.match '%s': not an extended regular expression with a "
+		        "group for the year",
+		        config, s->id, s->years_match);
+	}
+	s->years_re = re;
+	if (strcmp(s->fallback_for, s->id) == 0)
+		edu_die(EDU_EX_CONFIG, "%s: %s: \"fallback_for\" names itself", config, s->id);
+}
+
 void edu_source_load(struct edu_source *s, const char *config, const char *id)
 {
 	char *argv[] = {"jq",           "-r", "--arg", "id", (char *)id, (char *)ENTRY_FILTER,
 	                (char *)config, NULL};
-	char *out, *rest, *ids, *entry, *f[9];
+	char *out, *rest, *ids, *entry, *f[ENTRY_FIELDS];
+	int primaries;
+	char **all[] = {&s->id,          &s->name,         &s->url_template,
+	                &s->format_name, &s->content_type, &s->change,
+	                &s->table,       &s->resolve_api,  &s->resource_template,
+	                &s->years_from,  &s->years_url,    &s->years_match,
+	                &s->fallback_for};
 	int st;
 
 	memset(s, 0, sizeof(*s));
@@ -194,68 +254,78 @@ void edu_source_load(struct edu_source *s, const char *config, const char *id)
 		check_ids(config, ids);
 	if ((entry = next_line(&rest)) == NULL)
 		edu_die(EDU_EX_NOINPUT, "%s: unknown source (not in %s)", id, config);
-	if (split_tsv(entry, f, 9) != 9)
+	if (split_tsv(entry, f, ENTRY_FIELDS) != ENTRY_FIELDS)
 		edu_die(EDU_EX_CONFIG, "%s: %s: malformed entry", config, id);
-	s->id = edu_strdup(f[0]);
-	s->name = edu_strdup(f[1]);
-	s->url = edu_strdup(f[2]);
-	s->format_name = edu_strdup(f[3]);
-	s->content_type = edu_strdup(f[4]);
-	s->change = edu_strdup(f[5]);
-	s->table = edu_strdup(f[6]);
-	s->resolve_api = edu_strdup(f[7]);
-	s->resolve_resource = edu_strdup(f[8]);
-	s->res_last_modified = edu_strdup("");
-	s->res_checksum_type = edu_strdup("");
-	s->res_checksum = edu_strdup("");
-	s->res_size = edu_strdup("");
+	for (size_t i = 0; i < ENTRY_FIELDS - 1; i++)
+		*all[i] = edu_strdup(f[i]);
+	primaries = strcmp(f[ENTRY_FIELDS - 1], "0") != 0;
 	free(out);
 	if ((s->format = edu_format_parse(s->format_name)) < 0)
 		edu_die(EDU_EX_CONFIG, "%s: %s: format '%s': not one of csv, json, gzip, zip, any",
 		        config, id, s->format_name);
-	if (*s->url == '\0' && *s->resolve_api == '\0')
+	if (*s->url_template == '\0' && *s->resolve_api == '\0')
 		edu_die(EDU_EX_CONFIG, "%s: %s: neither \"url\" nor \"resolve\"", config, id);
 	/* Else libcurl guesses http:// for a typo, and edu-ifmodified never reads the method of
 	 * a source not imported yet: a broken entry must fail before anything is fetched. */
-	if (*s->url && strncasecmp(s->url, "http://", 7) != 0 &&
-	    strncasecmp(s->url, "https://", 8) != 0 && strncasecmp(s->url, "file://", 7) != 0)
+	if (*s->url_template && !is_url(s->url_template))
 		edu_die(EDU_EX_CONFIG, "%s: %s: url '%s': not an http, https or file URL", config,
-		        id, s->url);
+		        id, s->url_template);
 	if (strcmp(s->change, "conditional") != 0 && strcmp(s->change, "sha256") != 0 &&
 	    strcmp(s->change, "datagouv") != 0)
 		edu_die(EDU_EX_CONFIG,
 		        "%s: %s: change '%s': not one of conditional, sha256, datagouv", config, id,
 		        s->change);
+	check_years(s, config);
+	if (*s->fallback_for && !primaries)
+		edu_die(EDU_EX_CONFIG,
+		        "%s: %s: fallback_for '%s': no source of that id published by year", config,
+		        id, s->fallback_for);
+	s->unit = edu_strdup(s->id);
+	s->url = edu_strdup(s->url_template);
+	s->resolve_resource = edu_strdup(s->resource_template);
 }
 
-static char *replace_year(char *s, int year)
+int edu_source_per_year(const struct edu_source *s)
 {
-	const char *key = "{year}";
-	char *at, *r;
-	char y[16];
+	return *s->years_from != '\0';
+}
 
-	while ((at = strstr(s, key)) != NULL) {
-		snprintf(y, sizeof(y), "%d", year);
-		r = edu_malloc(strlen(s) + strlen(y) + 1);
-		memcpy(r, s, (size_t)(at - s));
-		strcpy(r + (at - s), y);
-		strcat(r, at + strlen(key));
-		free(s);
-		s = r;
+/* tmpl with every "{year}" replaced, in memory from edu_malloc. */
+static char *with_year(const char *tmpl, int year)
+{
+	struct edu_str r = {0};
+	const char *at;
+
+	while ((at = strstr(tmpl, "{year}")) != NULL) {
+		edu_str_addn(&r, tmpl, (size_t)(at - tmpl));
+		edu_str_add(&r, "%d", year);
+		tmpl = at + strlen("{year}");
 	}
-	return s;
+	edu_str_add(&r, "%s", tmpl);
+	return r.p;
 }
 
 void edu_source_year(struct edu_source *s, int year)
 {
+	struct edu_str unit = {0};
+
+	if (!edu_source_per_year(s))
+		return;
 	if (year == 0) { /* the last complete year: what DVF publishes whole */
 		time_t now = time(NULL);
 		struct tm tm;
 
 		year = localtime_r(&now, &tm) ? tm.tm_year + 1900 - 1 : 2025;
 	}
-	s->url = replace_year(s->url, year);
-	s->resolve_resource = replace_year(s->resolve_resource, year);
+	free(s->unit);
+	free(s->url);
+	free(s->resolve_resource);
+	edu_str_add(&unit, "%s:%d", s->id, year);
+	s->year = year;
+	s->unit = unit.p;
+	s->url = with_year(s->url_template, year);
+	s->resolve_resource = with_year(s->resource_template, year);
+	s->resource = NULL;
 }
 
 static void to_fd(void *ctx, const char *p, size_t n)
@@ -268,66 +338,135 @@ static void rewind_fd(void *ctx)
 	edu_out_rewind(ctx);
 }
 
-int edu_source_resolve(struct edu_source *s, const struct edu_http *o, char *err, size_t n)
+int edu_get_tmp(const struct edu_http *o, const char *url, int format, int *fd,
+                struct edu_http_res *rs, char *err, size_t n)
 {
-	char *argv[] = {"jq", "-r", "--arg", "name", s->resolve_resource, (char *)RESOURCE_FILTER,
-	                NULL};
 	struct edu_http rq = *o;
-	struct edu_http_res rs;
 	struct edu_out out;
 	const char *tmpdir = getenv("TMPDIR");
-	char path[4096], *json, *f[5];
-	int fd, rc, st;
+	char path[4096];
+	int rc;
 
-	if (*s->resolve_api == '\0')
-		return EDU_EX_OK;
-	snprintf(path, sizeof(path), "%s/edu-resolve.XXXXXX", tmpdir && *tmpdir ? tmpdir : "/tmp");
-	if ((fd = mkstemp(path)) == -1)
+	snprintf(path, sizeof(path), "%s/edu-get.XXXXXX", tmpdir && *tmpdir ? tmpdir : "/tmp");
+	if ((*fd = mkstemp(path)) == -1)
 		edu_die(EDU_EX_OSERR, "%s: cannot create a temporary file:", path);
 	unlink(path);
-	edu_out_init(&out, fd, "dataset API answer");
-	rq.url = s->resolve_api;
-	rq.format = EDU_FMT_JSON;
+	edu_out_init(&out, *fd, url);
+	rq.url = url;
+	rq.format = format;
 	rq.if_none_match = rq.if_modified_since = NULL;
 	rq.progress = EDU_PROGRESS_OFF;
 	rq.sink = to_fd;
 	rq.restart = rewind_fd;
 	rq.on_headers = NULL;
 	rq.ctx = &out;
-	rc = edu_http_get(&rq, &rs);
+	rc = edu_http_get(&rq, rs);
 	edu_out_flush(&out);
 	edu_out_free(&out);
-	if (rc != EDU_EX_OK || rs.status == 304) {
-		snprintf(err, n, "%s: %s", s->resolve_api,
-		         rs.error[0] ? rs.error : "not modified?");
-		close(fd);
-		return rc != EDU_EX_OK ? rc : EDU_EX_UNAVAILABLE;
+	if (rc == EDU_EX_OK && rs->status == 304) {
+		snprintf(rs->error, sizeof(rs->error), "HTTP 304 to an unconditional request");
+		rc = EDU_EX_UNAVAILABLE;
 	}
-	if (lseek(fd, 0, SEEK_SET) == -1)
-		edu_die(EDU_EX_IOERR, "dataset API answer: cannot rewind:");
+	if (rc != EDU_EX_OK) {
+		snprintf(err, n, "%s: %s", url, rs->error);
+		close(*fd);
+		*fd = -1;
+		return rc;
+	}
+	if (lseek(*fd, 0, SEEK_SET) == -1)
+		edu_die(EDU_EX_IOERR, "%s: cannot rewind:", url);
+	return EDU_EX_OK;
+}
+
+int edu_source_resources(struct edu_source *s, const struct edu_http *o, struct edu_http_res *rs,
+                         char *err, size_t n)
+{
+	char *argv[] = {"jq", "-r", (char *)RESOURCES_FILTER, NULL};
+	char *json, *rest, *line, *f[6];
+	int fd, rc, st;
+
+	if (s->res_read)
+		return EDU_EX_OK;
+	if ((rc = edu_get_tmp(o, s->resolve_api, EDU_FMT_JSON, &fd, rs, err, n)) != EDU_EX_OK)
+		return rc;
 	json = edu_jq(argv, fd, &st);
 	close(fd);
-	if (st != 0 || *json == '\0' || split_tsv(json, f, 5) != 5 || *f[0] == '\0') {
-		snprintf(err, n, "%s: %s", s->resolve_api,
-		         st != 0 ? "not a data.gouv.fr dataset answer"
-		                 : "no resource of that name in the dataset");
-		if (st == 0)
-			snprintf(err, n, "%s: no resource named %s", s->resolve_api,
-			         s->resolve_resource);
+	if (st != 0) {
+		snprintf(err, n, "%s: not a data.gouv.fr dataset answer", s->resolve_api);
 		free(json);
 		return EDU_EX_UNAVAILABLE;
 	}
-	free(s->url);
-	free(s->res_last_modified);
-	free(s->res_checksum_type);
-	free(s->res_checksum);
-	free(s->res_size);
-	s->url = edu_strdup(f[0]);
-	s->res_last_modified = edu_strdup(f[1]);
-	s->res_checksum_type = edu_strdup(f[2]);
-	s->res_checksum = edu_strdup(f[3]);
-	s->res_size = edu_strdup(f[4]);
+	rest = json;
+	while ((line = next_line(&rest)) != NULL) {
+		struct edu_resource *r;
+
+		if (split_tsv(line, f, 6) != 6)
+			continue;
+		s->res = edu_realloc(s->res, (s->nres + 1) * sizeof(*s->res));
+		r = &s->res[s->nres++];
+		r->name = edu_strdup(f[0]);
+		r->url = edu_strdup(f[1]);
+		r->last_modified = edu_strdup(f[2]);
+		r->checksum_type = edu_strdup(f[3]);
+		r->checksum = edu_strdup(f[4]);
+		r->size = edu_strdup(f[5]);
+	}
 	free(json);
+	s->res_read = 1;
+	return EDU_EX_OK;
+}
+
+static const char *last_segment(const char *url)
+{
+	const char *slash = strrchr(url, '/');
+
+	return slash ? slash + 1 : url;
+}
+
+/*
+ * The resource of the current year: the one named resolve_resource (its title or its URL's last
+ * segment), else, for a per-year source, the first whose title years_match gives that year.
+ */
+static const struct edu_resource *pick(const struct edu_source *s)
+{
+	const struct edu_resource *by_year = NULL;
+
+	for (size_t i = 0; i < s->nres; i++) {
+		const struct edu_resource *r = &s->res[i];
+
+		if (*r->url == '\0')
+			continue;
+		if (*s->resolve_resource &&
+		    (strcmp(r->name, s->resolve_resource) == 0 ||
+		     strcmp(last_segment(r->url), s->resolve_resource) == 0))
+			return r;
+		if (by_year == NULL && s->year && edu_source_match_year(s, r->name) == s->year)
+			by_year = r;
+	}
+	return by_year;
+}
+
+int edu_source_resolve(struct edu_source *s, const struct edu_http *o, struct edu_http_res *rs,
+                       char *err, size_t n)
+{
+	int rc;
+
+	memset(rs, 0, sizeof(*rs));
+	if (*s->resolve_api == '\0')
+		return EDU_EX_OK;
+	if ((rc = edu_source_resources(s, o, rs, err, n)) != EDU_EX_OK)
+		return rc;
+	if ((s->resource = pick(s)) == NULL) {
+		if (s->year)
+			snprintf(err, n, "%s: no resource named %s, nor one of %d matching %s",
+			         s->resolve_api, s->resolve_resource, s->year, s->years_match);
+		else
+			snprintf(err, n, "%s: no resource named %s", s->resolve_api,
+			         s->resolve_resource);
+		return EDU_EX_UNAVAILABLE;
+	}
+	free(s->url);
+	s->url = edu_strdup(s->resource->url);
 	return EDU_EX_OK;
 }
 
@@ -358,20 +497,37 @@ void edu_source_free(struct edu_source *s)
 {
 	char **all[] = {&s->id,
 	                &s->name,
-	                &s->url,
+	                &s->url_template,
 	                &s->format_name,
 	                &s->content_type,
 	                &s->change,
 	                &s->table,
 	                &s->resolve_api,
-	                &s->resolve_resource,
-	                &s->res_last_modified,
-	                &s->res_checksum_type,
-	                &s->res_checksum,
-	                &s->res_size};
+	                &s->resource_template,
+	                &s->years_from,
+	                &s->years_url,
+	                &s->years_match,
+	                &s->fallback_for,
+	                &s->unit,
+	                &s->url,
+	                &s->resolve_resource};
 
 	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
 		free(*all[i]);
 		*all[i] = NULL;
 	}
+	for (size_t i = 0; i < s->nres; i++) {
+		free(s->res[i].name);
+		free(s->res[i].url);
+		free(s->res[i].last_modified);
+		free(s->res[i].checksum_type);
+		free(s->res[i].checksum);
+		free(s->res[i].size);
+	}
+	free(s->res);
+	if (s->years_re) {
+		regfree(s->years_re);
+		free(s->years_re);
+	}
+	memset(s, 0, sizeof(*s));
 }

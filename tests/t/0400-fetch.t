@@ -221,13 +221,20 @@ is "$(requests /api/1/datasets/dvf/)" 1 "dvf_raw -n: one request, to the API"
 run edu-fetch -y 2024 -o "$T/out/vf2024.zip" dvf_raw
 is_status 0 "dvf_raw: downloaded"
 same_file "$T/out/vf2024.zip" "$T/www/vf2024.zip" "dvf_raw: the zip"
-is "$(pending dvf_raw)" \
+is "$(pending dvf_raw:2024)" \
 	"$BASE/resources/demandes-de-valeurs-foncieres/20251018-234857/valeursfoncieres-2024.txt.zip|$(size "$T/www/vf2024.zip")|$(sha "$T/www/vf2024.zip")|\"vf2024\"|2025-10-18 23:48:57|t|no-known" \
-	"dvf_raw: the resolved URL and the API's last_modified recorded"
+	"dvf_raw: the resolved URL and the API's last_modified recorded under the unit dvf_raw:2024"
+is "$(sql "select count(*) from monitoring.data_sources where id = 'dvf_raw'")" 0 \
+	"dvf_raw: nothing recorded under the source id of a per-year source"
 run edu-fetch -y 2019 dvf_raw
 is_status 69 "dvf_raw: no resource for that year"
-like_err "^edu-fetch: dvf_raw: $BASE/api/1/datasets/dvf/: no resource named valeursfoncieres-2019.txt.zip$" \
+like_err "^edu-fetch: dvf_raw: $BASE/api/1/datasets/dvf/: no resource named valeursfoncieres-2019.txt.zip, nor one of 2019 matching " \
 	"dvf_raw: the message names the missing resource"
+run edu-fetch -n -y 2020 dvf_raw
+is_status 0 "dvf_raw -y 2020: a year published as a half year"
+is "$(cat "$OUT")" \
+	"$BASE/resources/demandes-de-valeurs-foncieres/20251018-234831/valeursfoncieres-2020-s2.txt.zip" \
+	"dvf_raw -y 2020: the resource valeursfoncieres-2020-s2.txt.zip, found by years.match"
 log_clear
 
 # ---- Retry-After as an HTTP date ----

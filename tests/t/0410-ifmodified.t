@@ -273,20 +273,20 @@ like_err "^edu-ifmodified: $T/badid.json: source id '../../tmp/x': not a valid i
 	"bad id: the message names the config and the id"
 is "$(wc -l <"$HTTPD_LOG" | tr -d ' ')" 0 "bad id: no request"
 
-# ---- data.gouv.fr dataset API ----
-imported dvf_raw -y 2024
+# ---- data.gouv.fr dataset API (one year of a per-year source: the unit dvf_raw:2024) ----
+edu-fetch -q -y 2024 dvf_raw >/dev/null && promote dvf_raw:2024
 log_clear
 run edu-ifmodified -v -y 2024 dvf_raw
 is_status 1 "datagouv: same URL, date and size: unchanged"
 is "$(requests /api/1/datasets/dvf/)" 1 "datagouv: one request, to the API"
 is "$(requests /resources/demandes-de-valeurs-foncieres/20251018-234857/valeursfoncieres-2024.txt.zip)" \
 	0 "datagouv: the file itself is not downloaded"
-is "$(state dvf_raw)" "unchanged|-|t" "datagouv: recorded unchanged"
+is "$(state dvf_raw:2024)" "unchanged|-|t" "datagouv: recorded unchanged"
 sed -i 's/20251018-234857/20260405-002306/; s/2025-10-18T23:48:57/2026-04-05T00:23:06/' \
 	"$T/dataset-dvf.json"
-run edu-ifmodified -y 2024 dvf_raw
+run edu-ifmodified dvf_raw:2024
 is_status 0 "datagouv: a new release (URL and date moved): changed"
-is "$(cat "$OUT")" dvf_raw "datagouv: printed"
+is "$(cat "$OUT")" dvf_raw:2024 "datagouv: the unit is printed"
 run edu-fetch -n -y 2024 dvf_raw
 is "$(cat "$OUT")" \
 	"$BASE/resources/demandes-de-valeurs-foncieres/20260405-002306/valeursfoncieres-2024.txt.zip" \

@@ -1,0 +1,173 @@
+/* eduinfo-pipeline, Licence Ouverte 2.0 / MIT: see README.md. */
+/*
+ * The years a source published one file per year offers, read at run time, never from a list
+ * in the config: the links of a directory index page (geo-DVF's latest/csv/, whose entries are
+ * YYYY/), or the resources of its data.gouv.fr dataset (valeursfoncieres-YYYY.txt.zip). The
+ * config's "years.match", a POSIX extended regular expression, picks the entries and its first
+ * group is the year. An index that lists no year is a failure, so an error page served with
+ * status 200 is never read as "no year". It does not check the years' files.
+ */
+#include <regex.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "edu.h"
+
+#define INDEX_MAX (4 << 20) /* bytes: a directory index is small; more is not one */
+#define YEAR_MIN 1900
+#define YEAR_MAX 9999
+
+int edu_source_match_year(const struct edu_source *s, const char *name)
+{
+	regmatch_t m[2];
+	int year = 0;
+
+	if (s->years_re == NULL || regexec(s->years_re, name, 2, m, 0) != 0 || m[1].rm_so < 0 ||
+	    m[1].rm_eo - m[1].rm_so != 4)
+		return 0;
+	for (regoff_t i = m[1].rm_so; i < m[1].rm_eo; i++) {
+		if (name[i] < '0' || name[i] > '9')
+			return 0;
+		year = year * 10 + (name[i] - '0');
+	}
+	return year >= YEAR_MIN && year <= YEAR_MAX ? year : 0;
+}
+
+/* The whole of fd, at most INDEX_MAX bytes, NUL-terminated; NULL when it is larger. */
+static char *slurp(int fd, size_t *len)
+{
+	size_t cap = 64 * 1024;
+	char *buf = edu_malloc(cap);
+	ssize_t r;
+
+	*len = 0;
+	for (;;) {
+		if (*len + 1 >= cap) {
+			if (cap > INDEX_MAX) {
+				free(buf);
+				return NULL;
+			}
+			buf = edu_realloc(buf, cap *= 2);
+		}
+		r = read(fd, buf + *len, cap - *len - 1);
+		if (r == 0)
+			break;
+		if (r < 0)
+			edu_die(EDU_EX_IOERR, "index page: read error:");
+		*len += (size_t)r;
+	}
+	buf[*len] = '\0';
+	return buf;
+}
+
+/*
+ * The last segment of a link, a trailing '/' kept ("/geo-dvf/latest/csv/2023/" and "2023/"
+ * give "2023/"), without query or fragment; "" when it does not fit in n bytes.
+ */
+static void link_segment(const char *v, size_t len, char *seg, size_t n)
+{
+	size_t end = 0, start;
+
+	while (end < len && v[end] != '?' && v[end] != '#')
+		end++;
+	start = end > 0 && v[end - 1] == '/' ? end - 1 : end;
+	while (start > 0 && v[start - 1] != '/')
+		start--;
+	if (end - start >= n) {
+		*seg = '\0';
+		return;
+	}
+	memcpy(seg, v + start, end - start);
+	seg[end - start] = '\0';
+}
+
+/* Marks the year of every href="..." of the page whose last segment years_match accepts. */
+static void index_years(const struct edu_source *s, const char *p, size_t len, unsigned char *seen)
+{
+	char seg[256];
+
+	for (size_t i = 0; i + 4 < len; i++) {
+		size_t j = i + 4, start;
+		char quote = 0;
+		int year;
+
+		if (strncasecmp(p + i, "href", 4) != 0)
+			continue;
+		while (j < len && (p[j] == ' ' || p[j] == '\t' || p[j] == '\r' || p[j] == '\n'))
+			j++;
+		if (j >= len || p[j] != '=')
+			continue;
+		for (j++; j < len && (p[j] == ' ' || p[j] == '\t'); j++)
+			;
+		if (j < len && (p[j] == '"' || p[j] == '\''))
+			quote = p[j++];
+		for (start = j; j < len; j++)
+			if (quote ? p[j] == quote : strchr(" \t\r\n>", p[j]) != NULL)
+				break;
+		link_segment(p + start, j - start, seg, sizeof(seg));
+		if ((year = edu_source_match_year(s, seg)) != 0)
+			seen[year] = 1;
+		i = j;
+	}
+}
+
+static int read_index(const struct edu_source *s, const struct edu_http *o, unsigned char *seen,
+                      struct edu_http_res *rs, char *err, size_t n)
+{
+	char *page;
+	size_t len;
+	int fd, rc;
+
+	if ((rc = edu_get_tmp(o, s->years_url, EDU_FMT_ANY, &fd, rs, err, n)) != EDU_EX_OK)
+		return rc;
+	page = slurp(fd, &len);
+	close(fd);
+	if (page == NULL) {
+		snprintf(err, n, "%s: more than %d MiB: not a directory index", s->years_url,
+		         INDEX_MAX >> 20);
+		return EDU_EX_UNAVAILABLE;
+	}
+	index_years(s, page, len, seen);
+	free(page);
+	return EDU_EX_OK;
+}
+
+int edu_source_years(struct edu_source *s, const struct edu_http *o, int **years, size_t *n,
+                     struct edu_http_res *rs, char *err, size_t en)
+{
+	unsigned char *seen = calloc(YEAR_MAX + 1, 1);
+	int rc;
+
+	if (seen == NULL)
+		edu_die(EDU_EX_OSERR, "out of memory");
+	memset(rs, 0, sizeof(*rs));
+	*years = NULL;
+	*n = 0;
+	if (strcmp(s->years_from, "index") == 0) {
+		rc = read_index(s, o, seen, rs, err, en);
+	} else {
+		rc = edu_source_resources(s, o, rs, err, en);
+		for (size_t i = 0; rc == EDU_EX_OK && i < s->nres; i++) {
+			int y = edu_source_match_year(s, s->res[i].name);
+
+			if (y)
+				seen[y] = 1;
+		}
+	}
+	for (int y = YEAR_MIN; rc == EDU_EX_OK && y <= YEAR_MAX; y++) {
+		if (!seen[y])
+			continue;
+		*years = edu_realloc(*years, (*n + 1) * sizeof(**years));
+		(*years)[(*n)++] = y;
+	}
+	free(seen);
+	if (rc == EDU_EX_OK && *n == 0) {
+		snprintf(err, en, "%s: no year listed (no entry matches %s): not the list of years",
+		         strcmp(s->years_from, "index") == 0 ? s->years_url : s->resolve_api,
+		         s->years_match);
+		rc = EDU_EX_UNAVAILABLE;
+	}
+	return rc;
+}
