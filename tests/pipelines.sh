@@ -15,9 +15,14 @@ pl_db() {
 EDU_SOURCES=$T/sources.json
 export EDU_SOURCES
 cp "$EDU_ROOT/config/sources.json" "$EDU_SOURCES"
+# A FILE naming {year} keeps the source per-year (its loads are units ID:YEAR); its list of
+# years is the directory holding the first {year}, which the scripts, given a year, never read.
 pl_source() {
 	jq --arg id "$1" --arg u "file://$2" \
-		'.sources |= map(if .id == $id then .url = $u | del(.resolve, .years, .fallback_for) else . end)' \
+		'.sources |= map(if .id == $id then .url = $u | del(.resolve, .years, .fallback_for)
+			| if ($u | test("\\{year\\}")) then .years = {from: "index",
+				url: ($u | sub("[^/]*\\{year\\}.*$"; "")), match: "^([0-9]{4})"} else . end
+			else . end)' \
 		"$EDU_SOURCES" >"$EDU_SOURCES.tmp" && mv "$EDU_SOURCES.tmp" "$EDU_SOURCES"
 }
 
