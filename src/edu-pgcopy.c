@@ -1,13 +1,12 @@
 /* eduinfo-pipeline, Licence Ouverte 2.0 / MIT: see README.md. */
 /*
  * edu-pgcopy: loads a contract stream into one table in one transaction: COPY into a staging
- * table (or straight into the table when it is empty), checks, then append, upsert, replace or
- * replace within a scope, writing only the rows that differ. Rows are passed to the server
+ * table (or straight into the table when it is empty), checks, then append, upsert, replace
+ * or replace within a scope, writing only the rows that differ. Rows are passed to the server
  * still escaped, as read. It never converts values or coordinates (the database does), and it
  * never commits a stream that lacked its end-of-data line.
  */
 #include <getopt.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -22,84 +21,173 @@
 
 #define COPYBUF (1024 * 1024)
 
-enum mode { REPLACE, UPSERT, APPEND };
+/* The load that the exit hook rolls back (atexit passes no argument). */
+static struct pgcopy_load *active;
 
-static struct {
-	const char *conninfo, *keys, *scope, *source;
-	int append, dry, force, verbose, wait;
-	long long min_pct;
-	enum edu_progress_mode progress;
-} opt = {.min_pct = 50, .progress = EDU_PROGRESS_AUTO};
+void pgcopy_verbose(const struct pgcopy_load *L, const char *what)
+{
+	if (L->verbose)
+		edu_warn("%s (%.2fs)", what, edu_elapsed(&L->t0));
+}
 
-PGconn *conn;
-struct col *cols;
-size_t ncols;
-char *target;
-const char *shown_name;
-static int in_copy;
-static char *scope_col, *scope_val;
+static void parse_args(struct pgcopy_load *L, int argc, char **argv)
+{
+	static const struct option longopts[] = {{"dry-run", no_argument, NULL, 'n'},
+	                                         {"help", no_argument, NULL, 'h'},
+	                                         {"version", no_argument, NULL, 'V'},
+	                                         {NULL, 0, NULL, 0}};
+	int c;
+
+	L->min_pct = 50;
+	L->progress = EDU_PROGRESS_AUTO;
+	while ((c = getopt_long(argc, argv, "ad:fg:hk:npqs:VvWw:", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'a':
+			L->append = 1;
+			break;
+		case 'd':
+			L->conninfo = optarg;
+			break;
+		case 'f':
+			L->force = 1;
+			break;
+		case 'g':
+			L->min_pct = edu_strtonum(optarg, 0, 100, "-g");
+			break;
+		case 'h':
+			edu_usage(SYNOPSIS, 1);
+		case 'k':
+			L->keys = optarg;
+			break;
+		case 'n':
+			L->dry = 1;
+			break;
+		case 'p':
+			L->progress = EDU_PROGRESS_FORCE;
+			break;
+		case 'q':
+			L->progress = EDU_PROGRESS_OFF;
+			break;
+		case 's':
+			L->source = optarg;
+			break;
+		case 'V':
+			edu_version();
+		case 'v':
+			L->verbose = 1;
+			break;
+		case 'W':
+			L->wait = 1;
+			break;
+		case 'w':
+			L->scope = optarg;
+			break;
+		default:
+			edu_usage(SYNOPSIS, 0);
+		}
+	}
+	if (argc - optind != 1)
+		edu_usage(SYNOPSIS, 0);
+	L->table = argv[optind];
+	if (L->append && (L->keys || L->scope))
+		edu_die(EDU_EX_USAGE, "-a appends: it takes neither -k nor -w");
+	if (L->keys && L->scope)
+		edu_die(EDU_EX_USAGE, "-k upserts and -w replaces a scope: choose one");
+	if (L->scope) {
+		char *eq = strchr(L->scope, '=');
+
+		if (eq == NULL || eq == L->scope)
+			edu_die(EDU_EX_USAGE, "-w %s: expected column=value", L->scope);
+		L->scope_name = edu_strndup(L->scope, (size_t)(eq - L->scope));
+		L->scope_val = edu_strdup(eq + 1);
+	}
+	L->mode = L->append ? PGCOPY_APPEND : L->keys ? PGCOPY_UPSERT : PGCOPY_REPLACE;
+}
 
 /* An exit in the middle of the load (truncated input, bad row) rolls back explicitly. */
 static void abort_load(void)
 {
+	struct pgcopy_load *L = active;
 	PGresult *res;
 
-	if (conn == NULL)
+	if (L == NULL || L->conn == NULL)
 		return;
-	if (in_copy)
-		PQputCopyEnd(conn, "edu-pgcopy: load aborted");
-	while ((res = PQgetResult(conn)) != NULL)
+	if (L->in_copy)
+		PQputCopyEnd(L->conn, "edu-pgcopy: load aborted");
+	while ((res = PQgetResult(L->conn)) != NULL)
 		PQclear(res);
-	PQclear(PQexec(conn, "ROLLBACK"));
-	PQfinish(conn);
-	conn = NULL;
+	PQclear(PQexec(L->conn, "ROLLBACK"));
+	PQfinish(L->conn);
+	L->conn = NULL;
 }
 
-static void verbose(const struct timespec *t0, const char *what)
+/* The clock, the input's header, the connection, the exit hook. */
+static void start(struct pgcopy_load *L)
 {
-	if (opt.verbose)
-		edu_warn("%s (%.2fs)", what, edu_elapsed(t0));
+	clock_gettime(CLOCK_MONOTONIC, &L->t0);
+	edu_tsv_open(&L->in, 0, "stdin");
+	L->conn = edu_pg_connect(L->conninfo);
+	active = L;
+	atexit(abort_load);
+	/* Staging lives in temp buffers: give them room before the first temp table. */
+	edu_pg_cmd(L->conn, "SET temp_buffers = '64MB'");
+	/* The checks and merges hash a whole input: let them do it in memory. */
+	edu_pg_cmd(L->conn, "SET work_mem = '64MB'");
+}
+
+static int cmp_col(const void *a, const void *b)
+{
+	return strcmp((*(struct pgcopy_col *const *)a)->name,
+	              (*(struct pgcopy_col *const *)b)->name);
+}
+
+/* The table column of that name, or NULL: a binary search (a header may be hostile). */
+static struct pgcopy_col *find_col(const struct pgcopy_load *L, struct pgcopy_col **byname,
+                                   const char *name)
+{
+	struct pgcopy_col key = {.name = (char *)name}, *k = &key, **c;
+
+	c = bsearch(&k, byname, L->ncols, sizeof(*byname), cmp_col);
+	return c ? *c : NULL;
 }
 
 /* Resolves the table through the catalog and reads its columns. */
-static void load_catalog(const char *table, const char **nsp_rel)
+static void load_catalog(struct pgcopy_load *L)
 {
-	const char *p[1] = {table};
+	const char *p[1] = {L->table};
 	PGresult *res;
-	char oid[32], *qn, *qr;
-	static char shown[512];
+	char *qn, *qr;
 
-	res = PQexecParams(conn,
+	res = PQexecParams(L->conn,
 	                   "SELECT c.oid, n.nspname, c.relname, c.relkind FROM pg_class c "
 	                   "JOIN pg_namespace n ON n.oid = c.relnamespace "
 	                   "WHERE c.oid = to_regclass($1)",
 	                   1, NULL, p, NULL, NULL, 0);
-	if (PQresultStatus(res) != PGRES_TUPLES_OK && PQstatus(conn) == CONNECTION_OK)
-		edu_die(EDU_EX_CONFIG, "table %s: %s", table, edu_pg_error(conn, res));
+	if (PQresultStatus(res) != PGRES_TUPLES_OK && PQstatus(L->conn) == CONNECTION_OK)
+		edu_die(EDU_EX_CONFIG, "table %s: %s", L->table, edu_pg_error(L->conn, res));
 	if (PQresultStatus(res) != PGRES_TUPLES_OK)
-		edu_pg_die(conn, res, "database");
+		edu_pg_die(L->conn, res, "database");
 	if (PQntuples(res) != 1)
-		edu_die(EDU_EX_CONFIG, "table %s: no such table (did `make db` run?)", table);
+		edu_die(EDU_EX_CONFIG, "table %s: no such table (did `make db` run?)", L->table);
 	if (strcmp(PQgetvalue(res, 0, 3), "r") != 0 && strcmp(PQgetvalue(res, 0, 3), "p") != 0)
-		edu_die(EDU_EX_CONFIG, "table %s: not a table", table);
-	snprintf(oid, sizeof(oid), "%s", PQgetvalue(res, 0, 0));
-	qn = edu_pg_ident(conn, PQgetvalue(res, 0, 1));
-	qr = edu_pg_ident(conn, PQgetvalue(res, 0, 2));
-	target = edu_malloc(strlen(qn) + strlen(qr) + 2);
-	sprintf(target, "%s.%s", qn, qr);
+		edu_die(EDU_EX_CONFIG, "table %s: not a table", L->table);
+	snprintf(L->oid, sizeof(L->oid), "%s", PQgetvalue(res, 0, 0));
+	qn = edu_pg_ident(L->conn, PQgetvalue(res, 0, 1));
+	qr = edu_pg_ident(L->conn, PQgetvalue(res, 0, 2));
+	L->target = edu_malloc(strlen(qn) + strlen(qr) + 2);
+	sprintf(L->target, "%s.%s", qn, qr);
 	if (strcmp(PQgetvalue(res, 0, 1), "public") == 0)
-		snprintf(shown, sizeof(shown), "%s", PQgetvalue(res, 0, 2));
+		snprintf(L->shown, sizeof(L->shown), "%s", PQgetvalue(res, 0, 2));
 	else
-		snprintf(shown, sizeof(shown), "%s.%s", PQgetvalue(res, 0, 1),
+		snprintf(L->shown, sizeof(L->shown), "%s.%s", PQgetvalue(res, 0, 1),
 		         PQgetvalue(res, 0, 2));
-	*nsp_rel = shown;
 	free(qn);
 	free(qr);
 	PQclear(res);
 
-	p[0] = oid;
+	p[0] = L->oid;
 	/* A type without a default btree opclass (json, point) has no '=': compare its text. */
-	res = edu_pg_exec(conn,
+	res = edu_pg_exec(L->conn,
 	                  "SELECT a.attname, a.attgenerated <> '', a.attnotnull, "
 	                  "t.typcategory <> 'A' AND NOT EXISTS (SELECT 1 FROM pg_opclass o "
 	                  "  JOIN pg_am m ON m.oid = o.opcmethod AND m.amname = 'btree' "
@@ -109,73 +197,87 @@ static void load_catalog(const char *table, const char **nsp_rel)
 	                  "WHERE a.attrelid = $1::oid AND a.attnum > 0 AND NOT a.attisdropped "
 	                  "ORDER BY a.attnum",
 	                  1, p);
-	ncols = (size_t)PQntuples(res);
-	cols = edu_malloc(ncols * sizeof(*cols));
-	for (size_t i = 0; i < ncols; i++) {
-		cols[i].name = edu_strdup(PQgetvalue(res, (int)i, 0));
-		cols[i].q = edu_pg_ident(conn, cols[i].name);
-		cols[i].generated = *PQgetvalue(res, (int)i, 1) == 't';
-		cols[i].notnull = *PQgetvalue(res, (int)i, 2) == 't';
-		cols[i].textcmp = *PQgetvalue(res, (int)i, 3) == 't';
-		cols[i].hasdef = *PQgetvalue(res, (int)i, 4) == 't';
-		cols[i].input = cols[i].key = 0;
+	L->ncols = (size_t)PQntuples(res);
+	L->cols = edu_malloc(L->ncols * sizeof(*L->cols));
+	for (size_t i = 0; i < L->ncols; i++) {
+		struct pgcopy_col *c = &L->cols[i];
+
+		c->name = edu_strdup(PQgetvalue(res, (int)i, 0));
+		c->q = edu_pg_ident(L->conn, c->name);
+		c->generated = *PQgetvalue(res, (int)i, 1) == 't';
+		c->notnull = *PQgetvalue(res, (int)i, 2) == 't';
+		c->textcmp = *PQgetvalue(res, (int)i, 3) == 't';
+		c->hasdef = *PQgetvalue(res, (int)i, 4) == 't';
+		c->input = c->key = 0;
 	}
 	PQclear(res);
 }
 
-/* Matches the header against the table: any unknown column is schema drift. */
-static void match_header(const struct edu_tsv_reader *r, const char *shown)
+/*
+ * Matches the header against the table, each name by a binary search: any unknown column is
+ * schema drift. Then the table's required columns the input lacks.
+ */
+static void match_header(struct pgcopy_load *L, struct pgcopy_col **byname)
 {
-	for (size_t i = 0; i < r->ncols; i++) {
-		struct col *c = find_col(r->header[i]);
+	L->incol = edu_malloc(L->in.ncols * sizeof(*L->incol));
+	for (size_t i = 0; i < L->in.ncols; i++) {
+		struct pgcopy_col *c = find_col(L, byname, L->in.header[i]);
 
 		if (c == NULL)
 			edu_die(
 			    EDU_EX_DATAERR,
 			    "stdin:1: column %zu '%s': no such column in table %s (schema drift: "
 			    "fix the mapping or migrate the table)",
-			    i + 1, r->header[i], shown);
+			    i + 1, L->in.header[i], L->shown);
 		if (c->generated)
 			edu_die(EDU_EX_DATAERR,
 			        "stdin:1: column %zu '%s': computed by the database in table %s",
-			        i + 1, r->header[i], shown);
+			        i + 1, L->in.header[i], L->shown);
 		c->input = 1;
+		L->incol[i] = c;
 	}
 	/* Otherwise every row would fail, in the merge, where no input line can be named. */
-	for (size_t i = 0; i < ncols; i++)
-		if (cols[i].notnull && !cols[i].hasdef && !cols[i].generated && !cols[i].input)
+	for (size_t i = 0; i < L->ncols; i++) {
+		const struct pgcopy_col *c = &L->cols[i];
+
+		if (c->notnull && !c->hasdef && !c->generated && !c->input)
 			edu_die(EDU_EX_DATAERR,
 			        "stdin:1: column %s: NOT NULL without a default in table %s, "
 			        "missing from the input (schema drift)",
-			        cols[i].name, shown);
+			        c->name, L->shown);
+	}
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
 /* Marks the key: -k columns (which need a unique index) or else the primary key. */
-static int choose_key(const char *oid_table, const char *shown)
+static void choose_key(struct pgcopy_load *L, struct pgcopy_col **byname)
 {
 	PGresult *res;
-	const char *p[1] = {oid_table};
-	int nkey = 0, found = 0;
+	const char *p[1] = {L->oid};
 	struct edu_str want = {0};
 
-	res = edu_pg_exec(conn,
+	res = edu_pg_exec(L->conn,
 	                  "SELECT i.indisprimary, array_to_string(ARRAY(SELECT a.attname "
 	                  "  FROM pg_attribute a WHERE a.attrelid = i.indrelid "
 	                  "  AND a.attnum = ANY (i.indkey) ORDER BY a.attname COLLATE \"C\"), ',') "
-	                  "FROM pg_index i WHERE i.indrelid = to_regclass($1) AND i.indisunique "
+	                  "FROM pg_index i WHERE i.indrelid = $1::oid AND i.indisunique "
 	                  "AND i.indpred IS NULL AND i.indexprs IS NULL",
 	                  1, p);
-	if (opt.keys) {
-		char *list = edu_strdup(opt.keys), *save = NULL;
-		char **names = NULL;
+	if (L->keys) {
+		char *list = edu_strdup(L->keys), *save = NULL, **names = NULL;
 		size_t n = 0;
+		int found = 0;
 
 		for (char *k = strtok_r(list, ",", &save); k; k = strtok_r(NULL, ",", &save)) {
-			struct col *c = find_col(k);
+			struct pgcopy_col *c = find_col(L, byname, k);
 
 			if (c == NULL)
 				edu_die(EDU_EX_USAGE, "-k %s: no such column in table %s", k,
-				        shown);
+				        L->shown);
 			if (c->key)
 				edu_die(EDU_EX_USAGE, "-k: column %s given twice", k);
 			c->key = 1;
@@ -185,12 +287,7 @@ static int choose_key(const char *oid_table, const char *shown)
 		if (n == 0)
 			edu_die(EDU_EX_USAGE, "-k: no column");
 		/* Sorted like the catalog query (C collation) to compare the sets. */
-		for (size_t i = 1; i < n; i++)
-			for (size_t j = i; j > 0 && strcmp(names[j - 1], names[j]) > 0; j--) {
-				char *t = names[j];
-				names[j] = names[j - 1];
-				names[j - 1] = t;
-			}
+		qsort(names, n, sizeof(*names), cmp_str);
 		for (size_t i = 0; i < n; i++)
 			edu_str_add(&want, "%s%s", i ? "," : "", names[i]);
 		for (int i = 0; i < PQntuples(res); i++)
@@ -198,7 +295,7 @@ static int choose_key(const char *oid_table, const char *shown)
 		if (!found)
 			edu_die(EDU_EX_USAGE,
 			        "-k %s: table %s has no unique index on exactly these columns",
-			        opt.keys, shown);
+			        L->keys, L->shown);
 		free(names);
 		free(list);
 		edu_str_free(&want);
@@ -211,78 +308,147 @@ static int choose_key(const char *oid_table, const char *shown)
 			list = edu_strdup(PQgetvalue(res, i, 1));
 			for (char *k = strtok_r(list, ",", &save); k;
 			     k = strtok_r(NULL, ",", &save))
-				find_col(k)->key = 1;
+				find_col(L, byname, k)->key = 1;
 			free(list);
 		}
 	}
 	PQclear(res);
-	for (size_t i = 0; i < ncols; i++) {
-		if (!cols[i].key)
+	for (size_t i = 0; i < L->ncols; i++) {
+		if (!L->cols[i].key)
 			continue;
-		if (!cols[i].input)
+		if (!L->cols[i].input)
 			edu_die(EDU_EX_DATAERR, "stdin:1: key column %s missing from the input",
-			        cols[i].name);
-		nkey++;
+			        L->cols[i].name);
+		L->nkey++;
 	}
-	return nkey;
 }
 
-/* Reports a failed COPY as input line, column and value when the server says which. */
-static _Noreturn void copy_failed(PGresult *res)
+/* The -w column and value, checked against the table. */
+static void resolve_scope(struct pgcopy_load *L, struct pgcopy_col **byname)
 {
-	const char *ctx = PQresultErrorField(res, PG_DIAG_CONTEXT);
+	struct pgcopy_col *c = find_col(L, byname, L->scope_name);
+	struct edu_str s = {0};
+	PGresult *res;
+	char *lit;
+
+	if (c == NULL || !c->input)
+		edu_die(EDU_EX_USAGE, "-w %s: column %s is not in %s", L->scope, L->scope_name,
+		        c ? "the input" : "the table");
+	L->scope_col = c;
+	lit = PQescapeLiteral(L->conn, L->scope_val, strlen(L->scope_val));
+	if (lit == NULL)
+		edu_pg_die(L->conn, NULL, "-w");
+	L->where.len = 0;
+	edu_str_add(&L->where, "%s = %s", c->q, lit);
+	PQfreemem(lit);
+	/* A value the column's type rejects is a bad -w, not bad input data. */
+	edu_str_add(&s, "SELECT 1 FROM %s WHERE %s LIMIT 0", L->target, L->where.p);
+	res = PQexec(L->conn, s.p);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK && PQstatus(L->conn) == CONNECTION_OK)
+		edu_die(EDU_EX_USAGE, "-w %s: %s", L->scope,
+		        PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY));
+	if (PQresultStatus(res) != PGRES_TUPLES_OK)
+		edu_pg_die(L->conn, res, "database");
+	PQclear(res);
+	edu_str_free(&s);
+}
+
+/* Everything the load needs to know from the catalog, before its transaction. */
+static void resolve(struct pgcopy_load *L)
+{
+	struct pgcopy_col **byname;
+
+	load_catalog(L);
+	byname = edu_malloc(L->ncols * sizeof(*byname));
+	for (size_t i = 0; i < L->ncols; i++)
+		byname[i] = &L->cols[i];
+	qsort(byname, L->ncols, sizeof(*byname), cmp_col);
+	match_header(L, byname);
+	if (L->mode != PGCOPY_APPEND)
+		choose_key(L, byname);
+	edu_str_add(&L->where, "true");
+	if (L->scope)
+		resolve_scope(L, byname);
+	free(byname);
+}
+
+/* The load's transaction, and the lock on the table's qualified name: one load at a time. */
+static void begin(struct pgcopy_load *L)
+{
+	const char *p[1] = {L->target};
+	PGresult *res;
+
+	edu_pg_cmd(L->conn, "BEGIN");
+	res = edu_pg_exec(L->conn,
+	                  L->wait ? "SELECT pg_advisory_xact_lock(hashtext($1)) IS NULL"
+	                          : "SELECT NOT pg_try_advisory_xact_lock(hashtext($1))",
+	                  1, p);
+	if (*PQgetvalue(res, 0, 0) == 't')
+		edu_die(EDU_EX_TEMPFAIL,
+		        "table %s: another load of this table is running (-W waits for it)",
+		        L->shown);
+	PQclear(res);
+}
+
+/* Reports a COPY that failed at an input line: column and value when the server names them. */
+static _Noreturn void copy_failed_at(const struct pgcopy_load *L, PGresult *res, unsigned long line,
+                                     const char *end)
+{
 	const char *prim = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
 	const char *detail = PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL);
+	const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+	const char *p;
+	int code = edu_pg_exitcode(L->conn, res);
+
+	if (strncmp(end, ", column ", 9) == 0) {
+		const char *name = end + 9, *colon = strstr(name, ": ");
+		const char *val = colon ? colon + 2 : "";
+		size_t vn = strcspn(val, "\n");
+
+		if (vn >= 2 && val[0] == '"' && val[vn - 1] == '"')
+			val++, vn -= 2;
+		edu_die(code, "stdin:%lu: column %.*s: '%.*s': %s", line,
+		        (int)(colon ? colon - name : (long)strlen(name)), name, (int)vn, val, prim);
+	}
+	if (detail && strncmp(detail, "Key ", 4) == 0 && state && strcmp(state, "23505") == 0) {
+		/* Only a direct COPY runs under a unique index (staging has none), into a table
+		 * that was empty, so the earlier row with this key came from the input itself.
+		 * Say it in the same words as the staging path's check. */
+		const char *key = detail + 4, *tail = strstr(key, " already exists");
+
+		edu_die(code,
+		        "stdin:%lu: duplicate keys in the input: %.*s repeats an earlier line",
+		        line, (int)(tail ? tail - key : (long)strlen(key)), key);
+	}
+	/* Only a key's detail is short and useful; "Failing row contains" is neither. */
+	if (detail && strncmp(detail, "Key ", 4) != 0)
+		detail = NULL;
+	if ((p = strstr(prim, "relation \"" PGCOPY_STAGE "\"")) != NULL)
+		edu_die(code, "stdin:%lu: %.*stable %s%s%s%s", line, (int)(p - prim), prim,
+		        L->shown, p + strlen("relation \"" PGCOPY_STAGE "\""), detail ? ": " : "",
+		        detail ? detail : "");
+	edu_die(code, "stdin:%lu: %s%s%s", line, prim, detail ? ": " : "", detail ? detail : "");
+}
+
+/* Reports a failed COPY, with its input line when the server says which. */
+static _Noreturn void copy_failed(const struct pgcopy_load *L, PGresult *res)
+{
+	const char *ctx = PQresultErrorField(res, PG_DIAG_CONTEXT);
 	const char *p = ctx ? strstr(ctx, ", line ") : NULL;
-	int code = edu_pg_exitcode(conn, res);
-	unsigned long line;
 	char *end;
 
-	if (p != NULL && prim != NULL) {
-		line = strtoul(p + 7, &end, 10) + 1;
-		if (strncmp(end, ", column ", 9) == 0) {
-			const char *name = end + 9, *colon = strstr(name, ": ");
-			const char *val = colon ? colon + 2 : "";
-			size_t vn = strcspn(val, "\n");
+	if (p != NULL && PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) != NULL) {
+		unsigned long line = strtoul(p + 7, &end, 10) + 1;
 
-			if (vn >= 2 && val[0] == '"' && val[vn - 1] == '"')
-				val++, vn -= 2;
-			edu_warn("stdin:%lu: column %.*s: '%.*s': %s", line,
-			         (int)(colon ? colon - name : (long)strlen(name)), name, (int)vn,
-			         val, prim);
-		} else if (detail && strncmp(detail, "Key ", 4) == 0 &&
-		           strcmp(PQresultErrorField(res, PG_DIAG_SQLSTATE), "23505") == 0) {
-			/* Only the straight-into-an-empty-table path COPYs under a unique index
-			 * (staging has none), so the earlier row with this key came from the
-			 * input itself. Say it in the same words as the staging path's check. */
-			const char *key = detail + 4, *tail = strstr(key, " already exists");
-
-			edu_warn(
-			    "stdin:%lu: duplicate keys in the input: %.*s repeats an earlier line",
-			    line, (int)(tail ? tail - key : (long)strlen(key)), key);
-		} else {
-			const char *stage = strstr(prim, "relation \"" STAGE "\"");
-
-			/* Only a key's detail is short and useful; "Failing row contains" is
-			 * neither. */
-			if (detail && strncmp(detail, "Key ", 4) != 0)
-				detail = NULL;
-			if (stage)
-				edu_warn("stdin:%lu: %.*stable %s%s%s%s", line, (int)(stage - prim),
-				         prim, shown_name, stage + strlen("relation \"" STAGE "\""),
-				         detail ? ": " : "", detail ? detail : "");
-			else
-				edu_warn("stdin:%lu: %s%s%s", line, prim, detail ? ": " : "",
-				         detail ? detail : "");
-		}
-		exit(code);
+		copy_failed_at(L, res, line, end);
 	}
-	edu_pg_die(conn, res, "COPY");
+	edu_pg_die(L->conn, res, "COPY");
 }
 
 /* Streams the rows to COPY; returns the row count. */
-static unsigned long long copy_rows(struct edu_tsv_reader *r, const char *rel)
+static unsigned long long copy_rows(struct pgcopy_load *L, const char *rel)
 {
+	struct edu_tsv_reader *r = &L->in;
 	struct edu_str s = {0};
 	struct edu_progress prog;
 	unsigned long long n = 0;
@@ -292,15 +458,15 @@ static unsigned long long copy_rows(struct edu_tsv_reader *r, const char *rel)
 	int sent = 1;
 
 	edu_str_add(&s, "COPY %s (", rel);
-	add_input_cols(&s, r, "");
+	pgcopy_add_input_cols(L, &s, "");
 	edu_str_add(&s, ") FROM STDIN");
-	res = PQexec(conn, s.p);
+	res = PQexec(L->conn, s.p);
 	if (PQresultStatus(res) != PGRES_COPY_IN)
-		edu_pg_die(conn, res, "COPY");
+		edu_pg_die(L->conn, res, "COPY");
 	PQclear(res);
 	edu_str_free(&s);
-	in_copy = 1;
-	edu_progress_init(&prog, "rows", opt.progress, 0);
+	L->in_copy = 1;
+	edu_progress_init(&prog, "rows", L->progress, 0);
 	for (;;) {
 		/* Flush whenever the next read could block, so that a slow producer's rows reach
 		 * the server (and its errors reach us) without waiting for a full buffer. libpq
@@ -308,9 +474,9 @@ static unsigned long long copy_rows(struct edu_tsv_reader *r, const char *rel)
 		 * now: a server gone mid-load is reported as such (75), not later as whatever
 		 * the input does next. */
 		if (len > 0 && (len + r->end - r->start > COPYBUF || r->start == r->end)) {
-			sent = PQputCopyData(conn, buf, (int)len) == 1 &&
+			sent = PQputCopyData(L->conn, buf, (int)len) == 1 &&
 			       (r->start != r->end ||
-			        (PQflush(conn) == 0 && PQconsumeInput(conn) == 1));
+			        (PQflush(L->conn) == 0 && PQconsumeInput(L->conn) == 1));
 			len = 0;
 			if (!sent)
 				break;
@@ -318,12 +484,12 @@ static unsigned long long copy_rows(struct edu_tsv_reader *r, const char *rel)
 		if (!edu_tsv_next(r))
 			break;
 		if (r->rowlen + 1 > COPYBUF - len) {
-			if (len > 0 && !(sent = PQputCopyData(conn, buf, (int)len) == 1))
+			if (len > 0 && !(sent = PQputCopyData(L->conn, buf, (int)len) == 1))
 				break;
 			len = 0;
 			if (r->rowlen + 1 > COPYBUF) {
-				if (!(sent = PQputCopyData(conn, r->row, (int)r->rowlen) == 1 &&
-				             PQputCopyData(conn, "\n", 1) == 1))
+				if (!(sent = PQputCopyData(L->conn, r->row, (int)r->rowlen) == 1 &&
+				             PQputCopyData(L->conn, "\n", 1) == 1))
 					break;
 				n++;
 				continue;
@@ -336,270 +502,130 @@ static unsigned long long copy_rows(struct edu_tsv_reader *r, const char *rel)
 		edu_progress_add(&prog, 1);
 	}
 	if (sent && len > 0)
-		sent = PQputCopyData(conn, buf, (int)len) == 1;
+		sent = PQputCopyData(L->conn, buf, (int)len) == 1;
 	free(buf);
 	if (sent)
-		PQputCopyEnd(conn, NULL);
-	in_copy = 0;
+		PQputCopyEnd(L->conn, NULL);
+	L->in_copy = 0;
 	edu_progress_done(&prog);
-	res = PQgetResult(conn);
+	res = PQgetResult(L->conn);
 	if (PQresultStatus(res) != PGRES_COMMAND_OK)
-		copy_failed(res);
+		copy_failed(L, res);
 	PQclear(res);
-	while ((res = PQgetResult(conn)) != NULL)
+	while ((res = PQgetResult(L->conn)) != NULL)
 		PQclear(res);
 	if (!sent)
-		edu_pg_die(conn, NULL, "COPY");
+		edu_pg_die(L->conn, NULL, "COPY");
 	return n;
 }
 
-static void parse_args(int argc, char **argv)
+/*
+ * The rows go straight into the table when it is empty: nothing to compare. Otherwise into a
+ * staging table that has the target's types, NOT NULLs and CHECKs, so COPY itself names the
+ * line of a bad value, and only the input's columns.
+ */
+static void stage(struct pgcopy_load *L)
 {
-	static const struct option longopts[] = {{"dry-run", no_argument, NULL, 'n'},
-	                                         {"help", no_argument, NULL, 'h'},
-	                                         {"version", no_argument, NULL, 'V'},
-	                                         {NULL, 0, NULL, 0}};
-	int c;
+	struct edu_str s = {0};
 
-	while ((c = getopt_long(argc, argv, "ad:fg:hk:npqs:Vvw:W", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'a':
-			opt.append = 1;
-			break;
-		case 'd':
-			opt.conninfo = optarg;
-			break;
-		case 'f':
-			opt.force = 1;
-			break;
-		case 'g':
-			opt.min_pct = edu_strtonum(optarg, 0, 100, "-g");
-			break;
-		case 'h':
-			edu_usage(SYNOPSIS, 1);
-		case 'k':
-			opt.keys = optarg;
-			break;
-		case 'n':
-			opt.dry = 1;
-			break;
-		case 'p':
-			opt.progress = EDU_PROGRESS_FORCE;
-			break;
-		case 'q':
-			opt.progress = EDU_PROGRESS_OFF;
-			break;
-		case 's':
-			opt.source = optarg;
-			break;
-		case 'V':
-			edu_version();
-		case 'v':
-			opt.verbose = 1;
-			break;
-		case 'w':
-			opt.scope = optarg;
-			break;
-		case 'W':
-			opt.wait = 1;
-			break;
-		default:
-			edu_usage(SYNOPSIS, 0);
-		}
+	edu_str_add(&s, "SELECT count(*) FROM (SELECT 1 FROM %s LIMIT 1) e", L->target);
+	L->direct = pgcopy_count(L, s.p) == 0;
+	if (!L->direct) {
+		s.len = 0;
+		edu_str_add(&s,
+		            "CREATE TEMP TABLE %s (LIKE %s INCLUDING CONSTRAINTS) ON COMMIT DROP",
+		            PGCOPY_STAGE, L->target);
+		edu_pg_cmd(L->conn, s.p);
+		s.len = 0;
+		for (size_t i = 0; i < L->ncols; i++)
+			if (!L->cols[i].input)
+				edu_str_add(&s, "%s DROP COLUMN %s",
+				            s.len ? "," : "ALTER TABLE " PGCOPY_STAGE,
+				            L->cols[i].q);
+		if (s.len)
+			edu_pg_cmd(L->conn, s.p);
 	}
-	if (argc - optind != 1)
-		edu_usage(SYNOPSIS, 0);
-	if (opt.append && (opt.keys || opt.scope))
-		edu_die(EDU_EX_USAGE, "-a appends: it takes neither -k nor -w");
-	if (opt.keys && opt.scope)
-		edu_die(EDU_EX_USAGE, "-k upserts and -w replaces a scope: choose one");
-	if (opt.scope) {
-		char *eq = strchr(opt.scope, '=');
+	pgcopy_verbose(L, L->direct ? "table empty: COPY straight into it"
+	                            : "COPY into a staging table");
+	L->rows = copy_rows(L, L->direct ? L->target : PGCOPY_STAGE);
+	pgcopy_verbose(L, "COPY done");
+	edu_str_free(&s);
+}
 
-		if (eq == NULL || eq == opt.scope)
-			edu_die(EDU_EX_USAGE, "-w %s: expected column=value", opt.scope);
-		scope_col = edu_strndup(opt.scope, (size_t)(eq - opt.scope));
-		scope_val = edu_strdup(eq + 1);
-	}
+/* The shrink guard: a replace never empties most of a table (or scope) by accident. */
+static void guard(const struct pgcopy_load *L)
+{
+	if (L->mode == PGCOPY_REPLACE && !L->force && L->current > 0 &&
+	    (long long)L->rows * 100 < L->current * L->min_pct)
+		edu_die(EDU_EX_REFUSED,
+		        "table %s: refusing to replace %lld rows%s%s with only %llu (below %lld%%; "
+		        "-f forces, -g sets the threshold)",
+		        L->shown, L->current, L->scope ? " in scope " : "",
+		        L->scope ? L->scope : "", L->rows, L->min_pct);
+}
+
+/* In the load's transaction: the import time, rows and duration, and what edu-fetch saw. */
+static void record_source(const struct pgcopy_load *L)
+{
+	char nrows[32], nsecs[32];
+	const char *p[3] = {L->source, nrows, nsecs};
+
+	snprintf(nrows, sizeof(nrows), "%llu", L->rows);
+	snprintf(nsecs, sizeof(nsecs), "%.3f", edu_elapsed(&L->t0));
+	PQclear(edu_pg_exec(L->conn,
+	                    "INSERT INTO monitoring.data_sources (id, name) VALUES ($1, $1) "
+	                    "ON CONFLICT (id) DO NOTHING",
+	                    1, p));
+	PQclear(edu_pg_exec(
+	    L->conn,
+	    "UPDATE monitoring.data_sources SET last_imported = now(), "
+	    "rows_imported = $2::bigint, last_duration_seconds = $3::float8, "
+	    /* Promote what edu-fetch saw only when it saw something: a load by hand
+	     * (no fetch) must not blank the known validators. Pending is then
+	     * cleared so that a later load cannot promote stale values. */
+	    "known_etag = CASE WHEN pending_at IS NULL THEN known_etag ELSE pending_etag END, "
+	    "last_known_modified = CASE WHEN pending_at IS NULL THEN last_known_modified "
+	    "ELSE pending_last_modified END, "
+	    "known_sha256 = CASE WHEN pending_at IS NULL THEN known_sha256 ELSE pending_sha256 "
+	    "END, "
+	    "known_size = CASE WHEN pending_at IS NULL THEN known_size ELSE pending_size END, "
+	    "known_url = CASE WHEN pending_at IS NULL THEN known_url ELSE pending_url END, "
+	    "pending_etag = NULL, pending_last_modified = NULL, pending_sha256 = NULL, "
+	    "pending_size = NULL, pending_url = NULL, pending_at = NULL, "
+	    "last_status = 'imported', last_error = NULL "
+	    "WHERE id = $1",
+	    3, p));
+}
+
+/* Records, commits (or rolls back a dry run), then says what was done. */
+static void finish(struct pgcopy_load *L)
+{
+	if (L->source)
+		record_source(L);
+	edu_pg_cmd(L->conn, L->dry ? "ROLLBACK" : "COMMIT");
+	PQfinish(L->conn);
+	L->conn = NULL;
+	printf("table=%s inserted=%lld updated=%lld deleted=%lld unchanged=%lld seconds=%.2f%s\n",
+	       L->shown, L->ins, L->upd, L->del,
+	       L->mode == PGCOPY_APPEND ? 0 : (long long)L->rows - L->ins - L->upd,
+	       edu_elapsed(&L->t0), L->dry ? " dry_run=1" : "");
 }
 
 int main(int argc, char **argv)
 {
-	struct edu_tsv_reader r;
-	struct timespec t0;
-	struct edu_str s = {0}, where = {0}, outside = {0};
-	const char *shown, *p[1];
-	enum mode mode;
-	long long current = 0, ins = 0, upd = 0, del = 0;
-	unsigned long long n;
-	int nkey = 0, direct;
-	PGresult *res;
+	static struct pgcopy_load load;
 
 	edu_setprog(argv[0]);
-	parse_args(argc, argv);
-	mode = opt.append ? APPEND : opt.keys ? UPSERT : REPLACE;
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-
-	edu_tsv_open(&r, 0, "stdin");
-	conn = edu_pg_connect(opt.conninfo);
-	atexit(abort_load);
-	/* Staging lives in temp buffers: give them room before the first temp table. */
-	edu_pg_cmd(conn, "SET temp_buffers = '64MB'");
-	/* The checks and merges hash a whole input: let them do it in memory. */
-	edu_pg_cmd(conn, "SET work_mem = '64MB'");
-	edu_pg_cmd(conn, "BEGIN");
-	load_catalog(argv[optind], &shown);
-	shown_name = shown;
-
-	p[0] = target;
-	res = edu_pg_exec(conn,
-	                  opt.wait ? "SELECT pg_advisory_xact_lock(hashtext($1)) IS NULL"
-	                           : "SELECT NOT pg_try_advisory_xact_lock(hashtext($1))",
-	                  1, p);
-	if (*PQgetvalue(res, 0, 0) == 't')
-		edu_die(EDU_EX_TEMPFAIL,
-		        "table %s: another load of this table is running (-W waits for it)", shown);
-	PQclear(res);
-
-	match_header(&r, shown);
-	if (mode != APPEND)
-		nkey = choose_key(target, shown);
-	if (scope_col) {
-		struct col *c = find_col(scope_col);
-		char *lit;
-
-		if (c == NULL || !c->input)
-			edu_die(EDU_EX_USAGE, "-w %s: column %s is not in %s", opt.scope, scope_col,
-			        c ? "the input" : "the table");
-		lit = PQescapeLiteral(conn, scope_val, strlen(scope_val));
-		edu_str_add(&where, "%s = %s", c->q, lit);
-		/* A value the column's type rejects is a bad -w, not bad input data. */
-		edu_str_add(&s, "SELECT 1 FROM %s WHERE %s LIMIT 0", target, where.p);
-		res = PQexec(conn, s.p);
-		if (PQresultStatus(res) != PGRES_TUPLES_OK && PQstatus(conn) == CONNECTION_OK)
-			edu_die(EDU_EX_USAGE, "-w %s: %s", opt.scope,
-			        PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY));
-		if (PQresultStatus(res) != PGRES_TUPLES_OK)
-			edu_pg_die(conn, res, "database");
-		PQclear(res);
-		/* The key is the table's, not the scope's: an input row whose key belongs to a
-		 * row of another scope would move that row into this one. */
-		if (nkey > 0 && !c->key) {
-			edu_str_add(&outside, "EXISTS (SELECT 1 FROM %s t WHERE ", target);
-			add_key_eq(&outside, "t", "s");
-			edu_str_add(&outside, " AND NOT (t.%s = %s) IS TRUE)", c->q, lit);
-		}
-		PQfreemem(lit);
-	} else {
-		edu_str_add(&where, "true");
-	}
-
-	s.len = 0;
-	edu_str_add(&s, "SELECT count(*) FROM (SELECT 1 FROM %s LIMIT 1) e", target);
-	direct = count_of(s.p) == 0;
-	if (mode == REPLACE && !direct) {
-		s.len = 0;
-		edu_str_add(&s, "SELECT count(*) FROM %s WHERE %s", target, where.p);
-		current = count_of(s.p);
-	}
-	if (!direct) {
-		/* The staging table has the target's types, NOT NULLs and CHECKs, so COPY itself
-		 * names the line of a bad value, and only the input's columns. */
-		s.len = 0;
-		edu_str_add(&s,
-		            "CREATE TEMP TABLE %s (LIKE %s INCLUDING CONSTRAINTS) ON COMMIT DROP",
-		            STAGE, target);
-		edu_pg_cmd(conn, s.p);
-		s.len = 0;
-		for (size_t i = 0; i < ncols; i++)
-			if (!cols[i].input)
-				edu_str_add(&s, "%s DROP COLUMN %s",
-				            s.len ? "," : "ALTER TABLE " STAGE, cols[i].q);
-		if (s.len)
-			edu_pg_cmd(conn, s.p);
-	}
-	verbose(&t0, direct ? "table empty: COPY straight into it" : "COPY into a staging table");
-	n = copy_rows(&r, direct ? target : STAGE);
-	verbose(&t0, "COPY done");
-
-	for (size_t i = 0; i < ncols; i++) {
-		if (!cols[i].key || cols[i].notnull)
-			continue;
-		struct edu_str m = {0};
-
-		s.len = 0;
-		edu_str_add(&s, "%s IS NULL", cols[i].q);
-		edu_str_add(&m, "column %s: key column is NULL", cols[i].name);
-		check_rows(direct ? target : STAGE, s.p, m.p);
-		edu_str_free(&m);
-	}
-	if (nkey > 0 && !direct)
-		check_duplicates(STAGE);
-	if (scope_col) {
-		struct edu_str m = {0};
-
-		s.len = 0;
-		edu_str_add(&s, "NOT (%s) IS TRUE", where.p);
-		edu_str_add(&m, "column %s: row outside the scope -w %s", scope_col, opt.scope);
-		check_rows(direct ? target : STAGE, s.p, m.p);
-		m.len = 0;
-		edu_str_add(&m,
-		            "column %s: its key belongs to a row outside the scope -w %s (a scoped "
-		            "replace never moves rows between scopes)",
-		            scope_col, opt.scope);
-		if (outside.len && !direct)
-			check_rows(STAGE, outside.p, m.p);
-		edu_str_free(&m);
-	}
-	if (mode == REPLACE && !opt.force && current > 0 &&
-	    (long long)n * 100 < current * opt.min_pct)
-		edu_die(EDU_EX_REFUSED,
-		        "table %s: refusing to replace %lld rows%s%s with only %llu (below %lld%%; "
-		        "-f forces, -g sets the threshold)",
-		        shown, current, scope_col ? " in scope " : "", scope_col ? opt.scope : "",
-		        n, opt.min_pct);
-
-	if (direct) {
-		ins = (long long)n;
-	} else if (mode == APPEND) {
-		s.len = 0;
-		edu_str_add(&s, "WITH i AS (INSERT INTO %s (", target);
-		add_input_cols(&s, &r, "");
-		edu_str_add(&s, ") SELECT ");
-		add_input_cols(&s, &r, "");
-		edu_str_add(&s, " FROM %s RETURNING 1) SELECT count(*) FROM i", STAGE);
-		ins = count_of(s.p);
-	} else if (nkey > 0) {
-		if (mode == REPLACE) {
-			s.len = 0;
-			edu_str_add(&s,
-			            "WITH d AS (DELETE FROM %s t WHERE %s AND NOT EXISTS (SELECT 1 "
-			            "FROM %s s WHERE ",
-			            target, where.p, STAGE);
-			add_key_eq(&s, "s", "t");
-			edu_str_add(&s, ") RETURNING 1) SELECT count(*) FROM d");
-			del = count_of(s.p);
-		}
-		upsert(&r, &ins, &upd);
-	} else if (mode == REPLACE) {
-		replace_rows(&r, where.p, &ins, &del);
-	}
-	verbose(&t0, "merge done");
-
-	if (opt.source)
-		record_source(opt.source, n, edu_elapsed(&t0));
-	edu_pg_cmd(conn, opt.dry ? "ROLLBACK" : "COMMIT");
-	PQfinish(conn);
-	conn = NULL;
-	printf("table=%s inserted=%lld updated=%lld deleted=%lld unchanged=%lld seconds=%.2f%s\n",
-	       shown, ins, upd, del, mode == APPEND ? 0 : (long long)n - ins - upd,
-	       edu_elapsed(&t0), opt.dry ? " dry_run=1" : "");
-	edu_tsv_close(&r);
-	edu_str_free(&s);
-	edu_str_free(&where);
-	edu_str_free(&outside);
-	free(scope_col);
-	free(scope_val);
+	parse_args(&load, argc, argv);
+	start(&load);
+	resolve(&load);
+	begin(&load);
+	stage(&load);
+	pgcopy_check(&load);
+	pgcopy_measure(&load);
+	guard(&load);
+	pgcopy_merge(&load);
+	finish(&load);
 	edu_close_stdout();
 	return EDU_EX_OK;
 }

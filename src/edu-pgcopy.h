@@ -1,42 +1,70 @@
 /* eduinfo-pipeline, Licence Ouverte 2.0 / MIT: see README.md. */
 /*
- * Private to edu-pgcopy: the load's state shared by src/edu-pgcopy.c (options, catalog, COPY)
- * and src/edu-pgcopy-merge.c (the SQL that checks the staged rows and merges them into the
- * table). Nothing here is part of the suite's library.
+ * Private to edu-pgcopy: what one load knows (struct pgcopy_load), passed to every step.
+ * src/edu-pgcopy.c holds the options, the catalog, the locks, the COPY and the record of the
+ * run; src/edu-pgcopy-merge.c the SQL that checks the staged rows and merges them into the
+ * table. Functions shared between the two carry the prefix pgcopy_. Nothing here is part of the
+ * suite's library.
  */
 #ifndef EDU_PGCOPY_H
 #define EDU_PGCOPY_H
 
 #include <stddef.h>
+#include <time.h>
 
 #include <libpq-fe.h>
 
 #include "edu.h"
 
-#define STAGE "edu_stage"
+#define PGCOPY_STAGE "edu_stage"
 
-struct col {
+enum pgcopy_mode { PGCOPY_REPLACE, PGCOPY_UPSERT, PGCOPY_APPEND };
+
+struct pgcopy_col {
 	char *name, *q; /* name and quoted name */
-	int generated, notnull, textcmp, hasdef;
+	int generated, notnull, hasdef;
+	int textcmp; /* no btree '=' (json, point): compared as text */
 	int input, key;
 };
 
-extern PGconn *conn;
-extern struct col *cols;
-extern size_t ncols;
-extern char *target;           /* quoted schema.table */
-extern const char *shown_name; /* the table as messages name it */
+struct pgcopy_load {
+	/* Options. */
+	const char *conninfo, *keys, *scope, *source, *table;
+	int append, dry, force, verbose, wait;
+	long long min_pct;
+	enum edu_progress_mode progress;
 
-struct col *find_col(const char *name);
-void add_input_cols(struct edu_str *s, const struct edu_tsv_reader *r, const char *alias);
-void add_key_eq(struct edu_str *s, const char *a, const char *b);
-int add_diff(struct edu_str *s, const char *a, const char *b, const char *op);
-long long count_of(const char *sql);
-void check_rows(const char *rel, const char *cond, const char *what);
-void check_duplicates(const char *rel);
-void upsert(const struct edu_tsv_reader *r, long long *ins, long long *upd);
-void replace_rows(const struct edu_tsv_reader *r, const char *where, long long *ins,
-                  long long *del);
-void record_source(const char *source, unsigned long long rows, double secs);
+	/* The table, from the catalog. */
+	PGconn *conn;
+	char *target;    /* quoted schema.table */
+	char shown[512]; /* the table as messages name it */
+	char oid[16];
+	struct pgcopy_col *cols;
+	size_t ncols;
+	struct pgcopy_col **incol; /* the table column of each input column */
+	struct pgcopy_col *scope_col;
+	char *scope_name, *scope_val;
+	struct edu_str where; /* the scope as SQL; "true" without -w */
+	enum pgcopy_mode mode;
+	int nkey;
+
+	/* The run. */
+	struct edu_tsv_reader in;
+	struct timespec t0;
+	int direct; /* COPY straight into the table: it is empty */
+	int in_copy;
+	unsigned long long rows;
+	long long current; /* rows the replace replaces */
+	long long ins, upd, del;
+};
+
+void pgcopy_add_input_cols(const struct pgcopy_load *L, struct edu_str *s, const char *alias);
+void pgcopy_add_key_eq(const struct pgcopy_load *L, struct edu_str *s, const char *a,
+                       const char *b);
+long long pgcopy_count(const struct pgcopy_load *L, const char *sql);
+void pgcopy_verbose(const struct pgcopy_load *L, const char *what);
+void pgcopy_check(struct pgcopy_load *L);
+void pgcopy_measure(struct pgcopy_load *L);
+void pgcopy_merge(struct pgcopy_load *L);
 
 #endif
