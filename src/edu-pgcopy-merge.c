@@ -3,7 +3,9 @@
  * edu-pgcopy's SQL after the COPY: the checks on the staged rows (NULL and duplicate keys,
  * scope), reported with input line numbers, and the merges that write only rows that differ:
  * upsert on a key, replace on a key, and replace without a key by a multiset difference of
- * whole rows. Every identifier in the SQL comes quoted from the catalog (struct pgcopy_col).
+ * fixed-width row digests. Every plan here is linear: hash joins and aggregates on keys or
+ * digests, and rows fetched by sorted tuple ids, never a sort or a nested loop over whole rows.
+ * Every identifier in the SQL comes quoted from the catalog (struct pgcopy_col).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -74,7 +76,10 @@ static long long affected(const struct pgcopy_load *L, const char *sql)
 	return n;
 }
 
-/* Dies naming the input line of the first row of rel that matches cond. */
+/*
+ * Dies naming the input line of the first row of rel that matches cond. Only rows of the scope
+ * are numbered: a direct load into a table (or scope) that was empty holds nothing else there.
+ */
 static void check_rows(const struct pgcopy_load *L, const char *rel, const char *cond,
                        const char *what)
 {
@@ -136,13 +141,15 @@ static void check_duplicates(const struct pgcopy_load *L, const char *rel)
 
 /*
  * The checks COPY cannot make: NULL and duplicate keys, rows outside the scope, keys that
- * belong to another scope.
+ * belong to another scope. A direct load into an empty scope had its scope checked by COPY.
  */
 void pgcopy_check(struct pgcopy_load *L)
 {
 	const char *rel = L->direct ? L->target : PGCOPY_STAGE;
 	struct edu_str s = {0}, m = {0};
 
+	if (L->direct && L->scope_col)
+		return;
 	for (size_t i = 0; i < L->ncols; i++) {
 		if (!L->cols[i].key || L->cols[i].notnull)
 			continue;
@@ -178,59 +185,140 @@ void pgcopy_check(struct pgcopy_load *L)
 	edu_str_free(&m);
 }
 
-/* What a replace replaces, before the shrink guard. */
+/*
+ * A row's digest: two 64-bit hashes of the row's values, with different seeds, so that two
+ * different rows share a digest with a chance near 2^-128. Values are hashed as their type
+ * compares them (1.0 and 1.00 are one numeric); a type without a hash function, as its text.
+ * The digest is 16 bytes whatever the width of the row: hashing and joining on it never sorts
+ * or spills whole rows.
+ */
+static void add_digest(const struct pgcopy_load *L, struct edu_str *s)
+{
+	for (int seed = 0; seed < 2; seed++) {
+		edu_str_add(s, "%shash_record_extended(ROW(", seed ? ", " : "");
+		for (size_t i = 0; i < L->in.ncols; i++)
+			edu_str_add(s, "%s%s%s", i ? ", " : "", L->incol[i]->q,
+			            L->incol[i]->hashable ? "" : "::text");
+		edu_str_add(s, "), %d) AS edu_d%d", seed, seed);
+	}
+}
+
+/*
+ * What a replace replaces, before the shrink guard. Without a key, the digests of the rows in
+ * the scope (edu_old, with their tuple ids) and of the input (edu_new), then their multiset
+ * difference (edu_diff: digests whose count differs, with both counts): one hash aggregate.
+ */
 void pgcopy_measure(struct pgcopy_load *L)
 {
 	struct edu_str s = {0};
 
 	if (L->mode != PGCOPY_REPLACE || L->direct)
 		return;
-	edu_str_add(&s, "SELECT count(*) FROM %s WHERE %s", L->target, L->where.p);
-	L->current = pgcopy_count(L, s.p);
+	if (L->nkey > 0) {
+		edu_str_add(&s, "SELECT count(*) FROM %s WHERE %s", L->target, L->where.p);
+		L->current = pgcopy_count(L, s.p);
+		edu_str_free(&s);
+		return;
+	}
+	edu_str_add(&s, "CREATE TEMP TABLE edu_old ON COMMIT DROP AS SELECT ");
+	add_digest(L, &s);
+	edu_str_add(&s, ", tableoid AS edu_rel, ctid AS edu_tid FROM %s WHERE %s", L->target,
+	            L->where.p);
+	L->current = affected(L, s.p);
+	s.len = 0;
+	edu_str_add(&s, "CREATE TEMP TABLE edu_new ON COMMIT DROP AS SELECT ");
+	add_digest(L, &s);
+	edu_str_add(&s, ", ctid AS edu_tid FROM %s", PGCOPY_STAGE);
+	edu_pg_cmd(L->conn, s.p);
+	pgcopy_verbose(L, "row digests made");
+	/* Real row counts for the planner; and no sort, which would group the digests by
+	 * sorting them: a hash aggregate spills in batches and stays linear. */
+	edu_pg_cmd(L->conn, "ANALYZE edu_old, edu_new");
+	edu_pg_cmd(L->conn, "SET LOCAL enable_sort = off");
+	edu_pg_cmd(L->conn,
+	           "CREATE TEMP TABLE edu_diff ON COMMIT DROP AS SELECT edu_d0, edu_d1, "
+	           "count(*) FILTER (WHERE edu_o) AS edu_co, count(*) FILTER (WHERE NOT edu_o) "
+	           "AS edu_cn FROM (SELECT edu_d0, edu_d1, true AS edu_o FROM edu_old UNION ALL "
+	           "SELECT edu_d0, edu_d1, false FROM edu_new) x GROUP BY edu_d0, edu_d1 "
+	           "HAVING count(*) FILTER (WHERE edu_o) <> count(*) FILTER (WHERE NOT edu_o)");
+	edu_pg_cmd(L->conn, "SET LOCAL enable_sort = DEFAULT");
+	edu_pg_cmd(L->conn, "ANALYZE edu_diff");
 	edu_str_free(&s);
 }
 
-/* Replace without a key: a multiset difference on each row's text, so that equal rows stay. */
+/*
+ * The tuple ids of the rows of side (edu_old or edu_new) that the difference removes from it:
+ * every row of a digest the other side lacks, and for a digest both sides hold (a row repeated
+ * a different number of times) only the surplus, numbered within that digest alone.
+ */
+static void add_surplus(struct edu_str *s, const char *side, const char *cols, const char *more,
+                        const char *fewer)
+{
+	edu_str_add(s,
+	            "SELECT %s FROM %s o JOIN edu_diff x USING (edu_d0, edu_d1) WHERE x.%s = 0 "
+	            "UNION ALL SELECT %s FROM (SELECT o.*, x.%s - x.%s AS edu_k, row_number() OVER "
+	            "(PARTITION BY o.edu_d0, o.edu_d1) AS edu_n FROM %s o JOIN edu_diff x "
+	            "USING (edu_d0, edu_d1) WHERE x.%s > x.%s AND x.%s > 0) y WHERE edu_n <= edu_k",
+	            cols, side, fewer, cols, more, fewer, side, more, fewer, fewer);
+}
+
+/*
+ * Replace without a key: delete the old rows the difference removes, insert the new rows it
+ * adds, by their tuple ids (a sorted TID scan: pages in order, no join). When every old row
+ * goes or every new row comes, a plain DELETE of the scope or INSERT of the input does it.
+ */
 static void replace_rows(struct pgcopy_load *L)
 {
-	struct edu_str s = {0}, row = {0};
+	struct edu_str s = {0};
+	PGresult *res, *rels;
+	long long del, ins;
 
-	edu_str_add(&row, "ROW(");
-	pgcopy_add_input_cols(L, &row, "");
-	edu_str_add(&row, ")::text");
-	/* A ctid is unique only within one relation: a partitioned (or inherited) table
-	 * repeats it in each partition, so a row is named by (tableoid, ctid). */
-	edu_str_add(&s,
-	            "CREATE TEMP TABLE edu_old ON COMMIT DROP AS SELECT tableoid AS edu_rel, "
-	            "ctid AS edu_tid, %s AS edu_r, row_number() OVER (PARTITION BY %s) AS edu_n "
-	            "FROM %s WHERE %s",
-	            row.p, row.p, L->target, L->where.p);
-	edu_pg_cmd(L->conn, s.p);
+	res = edu_pg_exec(L->conn,
+	                  "SELECT coalesce(sum(greatest(edu_co - edu_cn, 0)), 0), "
+	                  "coalesce(sum(greatest(edu_cn - edu_co, 0)), 0) FROM edu_diff",
+	                  0, NULL);
+	del = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+	ins = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
+	PQclear(res);
+	/* The joins below are on digests without an index: a nested loop would be quadratic. */
+	edu_pg_cmd(L->conn, "SET LOCAL enable_nestloop = off");
+	if (del > 0 && del == L->current) {
+		edu_str_add(&s, "DELETE FROM %s WHERE %s", L->target, L->where.p);
+		L->del = affected(L, s.p);
+	} else if (del > 0) {
+		edu_str_add(&s, "CREATE TEMP TABLE edu_del ON COMMIT DROP AS ");
+		add_surplus(&s, "edu_old", "edu_rel, edu_tid", "edu_co", "edu_cn");
+		edu_pg_cmd(L->conn, s.p);
+		/* A tuple id is unique within one relation only (partitions repeat them). */
+		rels = edu_pg_exec(L->conn, "SELECT DISTINCT edu_rel FROM edu_del", 0, NULL);
+		for (int i = 0; i < PQntuples(rels); i++) {
+			s.len = 0;
+			edu_str_add(
+			    &s,
+			    "DELETE FROM %s WHERE %s AND tableoid = '%s'::oid AND ctid = ANY "
+			    "(ARRAY(SELECT edu_tid FROM edu_del WHERE edu_rel = '%s'::oid))",
+			    L->target, L->where.p, PQgetvalue(rels, i, 0), PQgetvalue(rels, i, 0));
+			L->del += affected(L, s.p);
+		}
+		PQclear(rels);
+	}
+	pgcopy_verbose(L, "deleted");
 	s.len = 0;
-	edu_str_add(&s,
-	            "CREATE TEMP TABLE edu_new ON COMMIT DROP AS SELECT ctid AS edu_tid, %s AS "
-	            "edu_r, row_number() OVER (PARTITION BY %s) AS edu_n FROM %s",
-	            row.p, row.p, PGCOPY_STAGE);
-	edu_pg_cmd(L->conn, s.p);
-	s.len = 0;
-	edu_str_add(
-	    &s,
-	    "DELETE FROM %s WHERE %s AND (tableoid, ctid) IN (SELECT o.edu_rel, o.edu_tid "
-	    "FROM edu_old o LEFT JOIN edu_new n USING (edu_r, edu_n) WHERE n.edu_r IS NULL)",
-	    L->target, L->where.p);
-	L->del = affected(L, s.p);
-	s.len = 0;
-	edu_str_add(&s, "INSERT INTO %s (", L->target);
-	pgcopy_add_input_cols(L, &s, "");
-	edu_str_add(&s, ") SELECT ");
-	pgcopy_add_input_cols(L, &s, "");
-	edu_str_add(&s,
-	            " FROM %s WHERE ctid IN (SELECT n.edu_tid FROM edu_new n LEFT JOIN edu_old o "
-	            "USING (edu_r, edu_n) WHERE o.edu_r IS NULL)",
-	            PGCOPY_STAGE);
-	L->ins = affected(L, s.p);
+	if (ins > 0) {
+		edu_str_add(&s, "INSERT INTO %s (", L->target);
+		pgcopy_add_input_cols(L, &s, "");
+		edu_str_add(&s, ") SELECT ");
+		pgcopy_add_input_cols(L, &s, "");
+		edu_str_add(&s, " FROM %s", PGCOPY_STAGE);
+		if (ins != (long long)L->rows) {
+			edu_str_add(&s, " WHERE ctid = ANY (ARRAY(");
+			add_surplus(&s, "edu_new", "edu_tid", "edu_cn", "edu_co");
+			edu_str_add(&s, "))");
+		}
+		L->ins = affected(L, s.p);
+	}
+	edu_pg_cmd(L->conn, "SET LOCAL enable_nestloop = DEFAULT");
 	edu_str_free(&s);
-	edu_str_free(&row);
 }
 
 /* INSERT ... ON CONFLICT that never touches a row equal to the input. */

@@ -1,10 +1,10 @@
 /* eduinfo-pipeline, Licence Ouverte 2.0 / MIT: see README.md. */
 /*
  * edu-pgcopy: loads a contract stream into one table in one transaction: COPY into a staging
- * table (or straight into the table when it is empty), checks, then append, upsert, replace
- * or replace within a scope, writing only the rows that differ. Rows are passed to the server
- * still escaped, as read. It never converts values or coordinates (the database does), and it
- * never commits a stream that lacked its end-of-data line.
+ * table (or straight into the table when it, or the scope, is empty), checks, then append,
+ * upsert, replace or replace within a scope, writing only the rows that differ. Rows are passed to
+ * the server still escaped, as read. It never converts values or coordinates (the database does),
+ * and it never commits a stream that lacked its end-of-data line.
  */
 #include <getopt.h>
 #include <stdlib.h>
@@ -20,6 +20,8 @@
 	"       [-w column=value] table"
 
 #define COPYBUF (1024 * 1024)
+/* What COPY's scope guard raises for a row outside the scope, recognised in its error. */
+#define OUTSIDE_MARK "edu-pgcopy: outside the scope"
 
 /* The load that the exit hook rolls back (atexit passes no argument). */
 static struct pgcopy_load *active;
@@ -186,13 +188,18 @@ static void load_catalog(struct pgcopy_load *L)
 	PQclear(res);
 
 	p[0] = L->oid;
-	/* A type without a default btree opclass (json, point) has no '=': compare its text. */
+	/* A type without a default btree opclass (json, point) has no '=': compare its text.
+	 * One without a default hash opclass is digested as its text. */
 	res = edu_pg_exec(L->conn,
 	                  "SELECT a.attname, a.attgenerated <> '', a.attnotnull, "
 	                  "t.typcategory <> 'A' AND NOT EXISTS (SELECT 1 FROM pg_opclass o "
 	                  "  JOIN pg_am m ON m.oid = o.opcmethod AND m.amname = 'btree' "
 	                  "  WHERE o.opcdefault AND o.opcintype = t.oid), "
-	                  "a.atthasdef OR a.attidentity <> '' "
+	                  "a.atthasdef OR a.attidentity <> '', "
+	                  "EXISTS (SELECT 1 FROM pg_opclass o "
+	                  "  JOIN pg_am m ON m.oid = o.opcmethod AND m.amname = 'hash' "
+	                  "  WHERE o.opcdefault AND o.opcintype = CASE t.typtype WHEN 'd' "
+	                  "  THEN t.typbasetype ELSE t.oid END) "
 	                  "FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid "
 	                  "WHERE a.attrelid = $1::oid AND a.attnum > 0 AND NOT a.attisdropped "
 	                  "ORDER BY a.attnum",
@@ -208,6 +215,7 @@ static void load_catalog(struct pgcopy_load *L)
 		c->notnull = *PQgetvalue(res, (int)i, 2) == 't';
 		c->textcmp = *PQgetvalue(res, (int)i, 3) == 't';
 		c->hasdef = *PQgetvalue(res, (int)i, 4) == 't';
+		c->hashable = *PQgetvalue(res, (int)i, 5) == 't';
 		c->input = c->key = 0;
 	}
 	PQclear(res);
@@ -323,11 +331,12 @@ static void choose_key(struct pgcopy_load *L, struct pgcopy_col **byname)
 	}
 }
 
-/* The -w column and value, checked against the table. */
+/* The -w column and value, checked against the table; whether its partitions are a list of it. */
 static void resolve_scope(struct pgcopy_load *L, struct pgcopy_col **byname)
 {
 	struct pgcopy_col *c = find_col(L, byname, L->scope_name);
 	struct edu_str s = {0};
+	const char *p[1] = {L->oid};
 	PGresult *res;
 	char *lit;
 
@@ -351,6 +360,13 @@ static void resolve_scope(struct pgcopy_load *L, struct pgcopy_col **byname)
 		edu_pg_die(L->conn, res, "database");
 	PQclear(res);
 	edu_str_free(&s);
+	res = edu_pg_exec(L->conn,
+	                  "SELECT a.attname FROM pg_partitioned_table p JOIN pg_attribute a "
+	                  "ON a.attrelid = p.partrelid AND a.attnum = p.partattrs[0] "
+	                  "WHERE p.partrelid = $1::oid AND p.partstrat = 'l' AND p.partnatts = 1",
+	                  1, p);
+	L->list_partitioned = PQntuples(res) == 1 && strcmp(PQgetvalue(res, 0, 0), c->name) == 0;
+	PQclear(res);
 }
 
 /* Everything the load needs to know from the catalog, before its transaction. */
@@ -372,22 +388,74 @@ static void resolve(struct pgcopy_load *L)
 	free(byname);
 }
 
-/* The load's transaction, and the lock on the table's qualified name: one load at a time. */
-static void begin(struct pgcopy_load *L)
+/*
+ * A scope that is a partition gets its partition now, in a short transaction of its own: the
+ * DDL's lock must not be held for the whole load, nor wait behind it.
+ */
+static void ensure_partition(struct pgcopy_load *L)
 {
-	const char *p[1] = {L->target};
+	const char *p[2] = {L->oid, L->scope_val};
 	PGresult *res;
 
-	edu_pg_cmd(L->conn, "BEGIN");
-	res = edu_pg_exec(L->conn,
-	                  L->wait ? "SELECT pg_advisory_xact_lock(hashtext($1)) IS NULL"
-	                          : "SELECT NOT pg_try_advisory_xact_lock(hashtext($1))",
-	                  1, p);
-	if (*PQgetvalue(res, 0, 0) == 't')
+	if (!L->list_partitioned)
+		return;
+	res = PQexecParams(L->conn, "SELECT edu_ensure_partition($1::oid::regclass, $2)", 2, NULL,
+	                   p, NULL, NULL, 0);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK && PQstatus(L->conn) == CONNECTION_OK &&
+	    strcmp(PQresultErrorField(res, PG_DIAG_SQLSTATE), "22023") == 0)
+		edu_die(EDU_EX_USAGE, "-w %s: %s", L->scope,
+		        PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY));
+	if (PQresultStatus(res) != PGRES_TUPLES_OK)
+		edu_pg_die(L->conn, res, "partition");
+	if (L->verbose)
+		edu_warn("partition %s ready (%.2fs)", PQgetvalue(res, 0, 0), edu_elapsed(&L->t0));
+	PQclear(res);
+}
+
+/* Takes an advisory lock (sql: $1 the table, $2 the scope, if nparams is 2); dies when busy. */
+static void lock(struct pgcopy_load *L, const char *sql, int nparams)
+{
+	const char *p[2] = {L->target, L->scope};
+	PGresult *res = edu_pg_exec(L->conn, sql, nparams, p);
+
+	if (*PQgetvalue(res, 0, 0) == 't') {
+		if (L->scope)
+			edu_die(EDU_EX_TEMPFAIL,
+			        "table %s: another load of this table is running, of the scope -w "
+			        "%s or of the whole table (-W waits for it)",
+			        L->shown, L->scope);
 		edu_die(EDU_EX_TEMPFAIL,
 		        "table %s: another load of this table is running (-W waits for it)",
 		        L->shown);
+	}
 	PQclear(res);
+}
+
+/*
+ * The load's transaction and its locks, on the table's qualified name: a whole-table load
+ * takes it alone; a scoped load shares it with the loads of other scopes and takes its scope
+ * alone, so years load in parallel and a whole-table load waits for all of them.
+ */
+static void begin(struct pgcopy_load *L)
+{
+	edu_pg_cmd(L->conn, "BEGIN");
+	/* A merge join sorts both sides whole: hash joins stay linear and spill in batches. */
+	edu_pg_cmd(L->conn, "SET LOCAL enable_mergejoin = off");
+	if (L->scope == NULL) {
+		lock(L,
+		     L->wait ? "SELECT pg_advisory_xact_lock(hashtext($1)) IS NULL"
+		             : "SELECT NOT pg_try_advisory_xact_lock(hashtext($1))",
+		     1);
+		return;
+	}
+	lock(L,
+	     L->wait ? "SELECT pg_advisory_xact_lock_shared(hashtext($1)) IS NULL"
+	             : "SELECT NOT pg_try_advisory_xact_lock_shared(hashtext($1))",
+	     1);
+	lock(L,
+	     L->wait ? "SELECT pg_advisory_xact_lock(hashtext($1), hashtext($2)) IS NULL"
+	             : "SELECT NOT pg_try_advisory_xact_lock(hashtext($1), hashtext($2))",
+	     2);
 }
 
 /* Reports a COPY that failed at an input line: column and value when the server names them. */
@@ -400,6 +468,9 @@ static _Noreturn void copy_failed_at(const struct pgcopy_load *L, PGresult *res,
 	const char *p;
 	int code = edu_pg_exitcode(L->conn, res);
 
+	if (strstr(prim, OUTSIDE_MARK) != NULL)
+		edu_die(EDU_EX_DATAERR, "stdin:%lu: column %s: row outside the scope -w %s", line,
+		        L->scope_name, L->scope);
 	if (strncmp(end, ", column ", 9) == 0) {
 		const char *name = end + 9, *colon = strstr(name, ": ");
 		const char *val = colon ? colon + 2 : "";
@@ -460,6 +531,13 @@ static unsigned long long copy_rows(struct pgcopy_load *L, const char *rel)
 	edu_str_add(&s, "COPY %s (", rel);
 	pgcopy_add_input_cols(L, &s, "");
 	edu_str_add(&s, ") FROM STDIN");
+	/* Straight into a scope of the table: a row outside it stops COPY at its line. The
+	 * guard's text depends on the row, so that it is never evaluated ahead of time. */
+	if (L->direct && L->scope_col)
+		edu_str_add(&s,
+		            " WHERE CASE WHEN (%s) IS TRUE THEN true ELSE (coalesce(%s::text, '') "
+		            "|| ' " OUTSIDE_MARK "')::integer IS NULL END",
+		            L->where.p, L->scope_col->q);
 	res = PQexec(L->conn, s.p);
 	if (PQresultStatus(res) != PGRES_COPY_IN)
 		edu_pg_die(L->conn, res, "COPY");
@@ -520,16 +598,21 @@ static unsigned long long copy_rows(struct pgcopy_load *L, const char *rel)
 }
 
 /*
- * The rows go straight into the table when it is empty: nothing to compare. Otherwise into a
- * staging table that has the target's types, NOT NULLs and CHECKs, so COPY itself names the
- * line of a bad value, and only the input's columns.
+ * The rows go straight into the table when it is empty, or for a replace without a key when
+ * the scope is: nothing to compare. Otherwise into a staging table that has the target's
+ * types, NOT NULLs and CHECKs, so COPY itself names the line of a bad value, and only the
+ * input's columns.
  */
 static void stage(struct pgcopy_load *L)
 {
 	struct edu_str s = {0};
 
-	edu_str_add(&s, "SELECT count(*) FROM (SELECT 1 FROM %s LIMIT 1) e", L->target);
-	L->direct = pgcopy_count(L, s.p) == 0;
+	if (L->scope_col == NULL)
+		edu_str_add(&s, "SELECT count(*) FROM (SELECT 1 FROM %s LIMIT 1) e", L->target);
+	else if (L->mode == PGCOPY_REPLACE && L->nkey == 0)
+		edu_str_add(&s, "SELECT count(*) FROM (SELECT 1 FROM %s WHERE %s LIMIT 1) e",
+		            L->target, L->where.p);
+	L->direct = s.len > 0 && pgcopy_count(L, s.p) == 0;
 	if (!L->direct) {
 		s.len = 0;
 		edu_str_add(&s,
@@ -545,9 +628,13 @@ static void stage(struct pgcopy_load *L)
 		if (s.len)
 			edu_pg_cmd(L->conn, s.p);
 	}
-	pgcopy_verbose(L, L->direct ? "table empty: COPY straight into it"
-	                            : "COPY into a staging table");
+	pgcopy_verbose(L, !L->direct     ? "COPY into a staging table"
+	                  : L->scope_col ? "scope empty: COPY straight into the table"
+	                                 : "table empty: COPY straight into it");
 	L->rows = copy_rows(L, L->direct ? L->target : PGCOPY_STAGE);
+	/* Row counts for the planner: without them it guesses, and may sort what it could hash. */
+	if (!L->direct)
+		edu_pg_cmd(L->conn, "ANALYZE " PGCOPY_STAGE);
 	pgcopy_verbose(L, "COPY done");
 	edu_str_free(&s);
 }
@@ -619,6 +706,7 @@ int main(int argc, char **argv)
 	parse_args(&load, argc, argv);
 	start(&load);
 	resolve(&load);
+	ensure_partition(&load);
 	begin(&load);
 	stage(&load);
 	pgcopy_check(&load);

@@ -23,7 +23,8 @@ enum pgcopy_mode { PGCOPY_REPLACE, PGCOPY_UPSERT, PGCOPY_APPEND };
 struct pgcopy_col {
 	char *name, *q; /* name and quoted name */
 	int generated, notnull, hasdef;
-	int textcmp; /* no btree '=' (json, point): compared as text */
+	int textcmp;  /* no btree '=' (json, point): compared as text */
+	int hashable; /* a default hash opclass: digested as is, else as text */
 	int input, key;
 };
 
@@ -45,13 +46,14 @@ struct pgcopy_load {
 	struct pgcopy_col *scope_col;
 	char *scope_name, *scope_val;
 	struct edu_str where; /* the scope as SQL; "true" without -w */
+	int list_partitioned; /* partitioned by a list of the scope column alone */
 	enum pgcopy_mode mode;
 	int nkey;
 
 	/* The run. */
 	struct edu_tsv_reader in;
 	struct timespec t0;
-	int direct; /* COPY straight into the table: it is empty */
+	int direct; /* COPY straight into the table: it, or the scope, is empty */
 	int in_copy;
 	unsigned long long rows;
 	long long current; /* rows the replace replaces */
