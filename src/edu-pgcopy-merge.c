@@ -57,6 +57,18 @@ static int add_diff(const struct pgcopy_load *L, struct edu_str *s, const char *
 	return n;
 }
 
+/* How a keyed row is named in the history: its key values, then its -L label. */
+static void add_key_text(const struct pgcopy_load *L, struct edu_str *s, const char *alias)
+{
+	edu_str_add(s, "concat_ws(' '");
+	for (size_t i = 0; i < L->ncols; i++)
+		if (L->cols[i].key)
+			edu_str_add(s, ", %s.%s::text", alias, L->cols[i].q);
+	if (L->label_col)
+		edu_str_add(s, ", %s.%s::text", alias, L->label_col->q);
+	edu_str_add(s, ")");
+}
+
 long long pgcopy_count(const struct pgcopy_load *L, const char *sql)
 {
 	PGresult *res = edu_pg_exec(L->conn, sql, 0, NULL);
@@ -343,7 +355,7 @@ static void upsert(struct pgcopy_load *L)
 		if (L->cols[i].key)
 			edu_str_add(&s, "%s%s", k++ ? ", " : "", L->cols[i].q);
 	if (ndata == 0) {
-		edu_str_add(&s, ") DO NOTHING RETURNING true AS ins)");
+		edu_str_add(&s, ") DO NOTHING RETURNING true AS ins, ");
 	} else {
 		edu_str_add(&s, ") DO UPDATE SET ");
 		for (size_t i = 0, k = 0; i < L->ncols; i++)
@@ -352,13 +364,17 @@ static void upsert(struct pgcopy_load *L)
 				            L->cols[i].q);
 		edu_str_add(&s, " WHERE ");
 		add_diff(L, &s, "t", "EXCLUDED", "IS DISTINCT FROM");
-		edu_str_add(&s, " RETURNING t.xmax = 0 AS ins)");
+		edu_str_add(&s, " RETURNING t.xmax = 0 AS ins, ");
 	}
-	edu_str_add(&s, " SELECT count(*) FILTER (WHERE ins), count(*) FILTER (WHERE NOT ins) "
-	                "FROM w");
+	add_key_text(L, &s, "t");
+	edu_str_add(&s,
+	            " AS k) SELECT count(*) FILTER (WHERE ins), count(*) FILTER (WHERE NOT ins), "
+	            "ARRAY(SELECT k FROM w WHERE ins ORDER BY k LIMIT %d) FROM w",
+	            PGCOPY_MAX_KEYS);
 	res = edu_pg_exec(L->conn, s.p, 0, NULL);
 	L->ins = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
 	L->upd = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
+	L->new_keys = edu_strdup(PQgetvalue(res, 0, 2));
 	PQclear(res);
 	edu_str_free(&s);
 }
@@ -367,14 +383,40 @@ static void upsert(struct pgcopy_load *L)
 static void replace_keyed(struct pgcopy_load *L)
 {
 	struct edu_str s = {0};
+	PGresult *res;
 
-	edu_str_add(&s, "DELETE FROM %s t WHERE %s AND NOT EXISTS (SELECT 1 FROM %s s WHERE ",
+	edu_str_add(&s,
+	            "WITH d AS (DELETE FROM %s t WHERE %s AND NOT EXISTS (SELECT 1 FROM %s s "
+	            "WHERE ",
 	            L->target, L->where.p, PGCOPY_STAGE);
 	pgcopy_add_key_eq(L, &s, "s", "t");
-	edu_str_add(&s, ")");
-	L->del = affected(L, s.p);
+	edu_str_add(&s, ") RETURNING ");
+	add_key_text(L, &s, "t");
+	edu_str_add(&s, " AS k) SELECT count(*), ARRAY(SELECT k FROM d ORDER BY k LIMIT %d) FROM d",
+	            PGCOPY_MAX_KEYS);
+	res = edu_pg_exec(L->conn, s.p, 0, NULL);
+	L->del = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+	L->removed_keys = edu_strdup(PQgetvalue(res, 0, 1));
+	PQclear(res);
 	edu_str_free(&s);
 	upsert(L);
+}
+
+/* Every row of a direct load is new: the first keys are read back from the table. */
+static void direct_keys(struct pgcopy_load *L)
+{
+	struct edu_str s = {0};
+	PGresult *res;
+
+	edu_str_add(&s, "SELECT ARRAY(SELECT ");
+	add_key_text(L, &s, "t");
+	edu_str_add(&s, " AS k FROM %s t WHERE %s ORDER BY k LIMIT %d)", L->target, L->where.p,
+	            PGCOPY_MAX_KEYS);
+	res = edu_pg_exec(L->conn, s.p, 0, NULL);
+	L->new_keys = edu_strdup(PQgetvalue(res, 0, 0));
+	L->removed_keys = edu_strdup("{}");
+	PQclear(res);
+	edu_str_free(&s);
 }
 
 void pgcopy_merge(struct pgcopy_load *L)
@@ -383,6 +425,8 @@ void pgcopy_merge(struct pgcopy_load *L)
 
 	if (L->direct) {
 		L->ins = (long long)L->rows;
+		if (L->nkey > 0)
+			direct_keys(L);
 	} else if (L->mode == PGCOPY_APPEND) {
 		edu_str_add(&s, "INSERT INTO %s (", L->target);
 		pgcopy_add_input_cols(L, &s, "");
@@ -394,6 +438,7 @@ void pgcopy_merge(struct pgcopy_load *L)
 		replace_keyed(L);
 	} else if (L->nkey > 0) {
 		upsert(L);
+		L->removed_keys = edu_strdup("{}");
 	} else {
 		replace_rows(L);
 	}

@@ -2,9 +2,11 @@
 /*
  * edu-pgcopy: loads a contract stream into one table in one transaction: COPY into a staging
  * table (or straight into the table when it, or the scope, is empty), checks, then append,
- * upsert, replace or replace within a scope, writing only the rows that differ. Rows are passed to
- * the server still escaped, as read. It never converts values or coordinates (the database does),
- * and it never commits a stream that lacked its end-of-data line.
+ * upsert, replace or replace within a scope, writing only the rows that differ. With -s the run
+ * goes into the monitoring history: in the load's transaction, or after the rollback of a
+ * failure or a dry run. Rows are passed to the server still escaped, as read. It never converts
+ * values or coordinates (the database does), and it never commits a stream that lacked its
+ * end-of-data line.
  */
 #include <getopt.h>
 #include <stdlib.h>
@@ -16,20 +18,40 @@
 #include "edu-pgcopy.h"
 
 #define SYNOPSIS                                                                                   \
-	"edu-pgcopy [-afhnpqVvW] [-d conninfo] [-g percent] [-k column,...] [-s source]\n"         \
-	"       [-w column=value] table"
+	"edu-pgcopy [-afhnpqVvW] [-d conninfo] [-g percent] [-k column,...] [-L column]\n"         \
+	"       [-s unit] [-w column=value] table"
 
 #define COPYBUF (1024 * 1024)
 /* What COPY's scope guard raises for a row outside the scope, recognised in its error. */
 #define OUTSIDE_MARK "edu-pgcopy: outside the scope"
 
-/* The load that the exit hook rolls back (atexit passes no argument). */
+/* The load that the exit hook rolls back and records (atexit passes no argument). */
 static struct pgcopy_load *active;
+static int finished;
 
 void pgcopy_verbose(const struct pgcopy_load *L, const char *what)
 {
 	if (L->verbose)
 		edu_warn("%s (%.2fs)", what, edu_elapsed(&L->t0));
+}
+
+/* A unit is a source id, or a source id and a year: "ivac", "dvf:2023" (sql/005). */
+static int valid_unit(const char *u)
+{
+	size_t n = 0;
+
+	if (*u < 'a' || *u > 'z')
+		return 0;
+	while ((u[n] >= 'a' && u[n] <= 'z') || (u[n] >= '0' && u[n] <= '9') || u[n] == '_')
+		n++;
+	if (u[n] == '\0')
+		return 1;
+	if (u[n] != ':' || strlen(u + n + 1) != 4)
+		return 0;
+	for (const char *y = u + n + 1; *y; y++)
+		if (*y < '0' || *y > '9')
+			return 0;
+	return 1;
 }
 
 static void parse_args(struct pgcopy_load *L, int argc, char **argv)
@@ -42,7 +64,7 @@ static void parse_args(struct pgcopy_load *L, int argc, char **argv)
 
 	L->min_pct = 50;
 	L->progress = EDU_PROGRESS_AUTO;
-	while ((c = getopt_long(argc, argv, "ad:fg:hk:npqs:VvWw:", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "ad:fg:hk:L:npqs:VvWw:", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'a':
 			L->append = 1;
@@ -61,6 +83,9 @@ static void parse_args(struct pgcopy_load *L, int argc, char **argv)
 		case 'k':
 			L->keys = optarg;
 			break;
+		case 'L':
+			L->label = optarg;
+			break;
 		case 'n':
 			L->dry = 1;
 			break;
@@ -71,7 +96,7 @@ static void parse_args(struct pgcopy_load *L, int argc, char **argv)
 			L->progress = EDU_PROGRESS_OFF;
 			break;
 		case 's':
-			L->source = optarg;
+			L->unit = optarg;
 			break;
 		case 'V':
 			edu_version();
@@ -95,6 +120,8 @@ static void parse_args(struct pgcopy_load *L, int argc, char **argv)
 		edu_die(EDU_EX_USAGE, "-a appends: it takes neither -k nor -w");
 	if (L->keys && L->scope)
 		edu_die(EDU_EX_USAGE, "-k upserts and -w replaces a scope: choose one");
+	if (L->unit && !valid_unit(L->unit))
+		edu_die(EDU_EX_USAGE, "-s %s: not a unit (a source id, or id:YYYY)", L->unit);
 	if (L->scope) {
 		char *eq = strchr(L->scope, '=');
 
@@ -106,19 +133,78 @@ static void parse_args(struct pgcopy_load *L, int argc, char **argv)
 	L->mode = L->append ? PGCOPY_APPEND : L->keys ? PGCOPY_UPSERT : PGCOPY_REPLACE;
 }
 
-/* An exit in the middle of the load (truncated input, bad row) rolls back explicitly. */
-static void abort_load(void)
+/* The run's history row; the caller checks the result. NULL outcome: the load committed. */
+static PGresult *record(const struct pgcopy_load *L, const char *outcome, int status,
+                        const char *diag)
+{
+	char n[4][24], secs[32], st[16];
+	const char *job = getenv("EDU_RUN_ID"), *p[12];
+	long long v[4] = {L->ins, L->upd, L->del,
+	                  L->mode == PGCOPY_APPEND ? 0 : (long long)L->rows - L->ins - L->upd};
+	int failed = outcome != NULL && strcmp(outcome, "failed") == 0;
+
+	for (int i = 0; i < 4; i++)
+		snprintf(n[i], sizeof(n[i]), "%lld", v[i]);
+	snprintf(secs, sizeof(secs), "%.3f", edu_elapsed(&L->t0));
+	snprintf(st, sizeof(st), "%d", status);
+	if (job != NULL && *job == '\0')
+		job = NULL;
+	if (outcome == NULL) {
+		const char *q[10] = {L->unit, L->started, n[0], n[1],        n[2],
+		                     n[3],    secs,       job,  L->new_keys, L->removed_keys};
+
+		return PQexecParams(
+		    L->conn,
+		    "SELECT monitoring.imported($1, $2::timestamptz, $3::bigint, "
+		    "$4::bigint, $5::bigint, $6::bigint, $7::float8, $8, $9::text[], "
+		    "$10::text[])",
+		    10, NULL, q, NULL, NULL, 0);
+	}
+	p[0] = L->unit;
+	p[1] = L->started;
+	p[2] = outcome;
+	p[3] = st;
+	p[4] = diag;
+	for (int i = 0; i < 4; i++)
+		p[5 + i] = failed ? NULL : n[i];
+	p[9] = job;
+	p[10] = failed ? NULL : L->new_keys;
+	p[11] = failed ? NULL : L->removed_keys;
+	return PQexecParams(L->conn,
+	                    "SELECT monitoring.attempt($1, 'load', $2::timestamptz, $3, "
+	                    "$4::integer, $5, $6::bigint, $7::bigint, $8::bigint, $9::bigint, $10, "
+	                    "$11::text[], $12::text[])",
+	                    12, NULL, p, NULL, NULL, 0);
+}
+
+/*
+ * At exit before the end (a truncated input, a bad row, a refusal): roll back explicitly, then,
+ * with -s and the connection still up, record the failure; not exit 79, whose cause is an
+ * upstream stage that the pipeline script records. It must not exit: it runs inside exit.
+ */
+static void end_failed(void)
 {
 	struct pgcopy_load *L = active;
 	PGresult *res;
+	int status = edu_die_status();
 
 	if (L == NULL || L->conn == NULL)
 		return;
-	if (L->in_copy)
-		PQputCopyEnd(L->conn, "edu-pgcopy: load aborted");
-	while ((res = PQgetResult(L->conn)) != NULL)
-		PQclear(res);
-	PQclear(PQexec(L->conn, "ROLLBACK"));
+	if (!finished) {
+		if (L->in_copy)
+			PQputCopyEnd(L->conn, "edu-pgcopy: load aborted");
+		while ((res = PQgetResult(L->conn)) != NULL)
+			PQclear(res);
+		PQclear(PQexec(L->conn, "ROLLBACK"));
+		if (L->unit && status != EDU_EX_TRUNCATED && PQstatus(L->conn) == CONNECTION_OK) {
+			res = record(L, "failed", status ? status : EDU_EX_SOFTWARE,
+			             edu_first_diag());
+			if (PQresultStatus(res) != PGRES_TUPLES_OK)
+				edu_warn("monitoring: cannot record the failure: %s",
+				         edu_pg_error(L->conn, res));
+			PQclear(res);
+		}
+	}
 	PQfinish(L->conn);
 	L->conn = NULL;
 }
@@ -126,11 +212,19 @@ static void abort_load(void)
 /* The clock, the input's header, the connection, the exit hook. */
 static void start(struct pgcopy_load *L)
 {
+	struct timespec now;
+	struct tm tm;
+	size_t n;
+
 	clock_gettime(CLOCK_MONOTONIC, &L->t0);
+	clock_gettime(CLOCK_REALTIME, &now);
+	gmtime_r(&now.tv_sec, &tm);
+	n = strftime(L->started, sizeof(L->started), "%Y-%m-%d %H:%M:%S", &tm);
+	snprintf(L->started + n, sizeof(L->started) - n, ".%06ld+00", now.tv_nsec / 1000);
 	edu_tsv_open(&L->in, 0, "stdin");
 	L->conn = edu_pg_connect(L->conninfo);
 	active = L;
-	atexit(abort_load);
+	atexit(end_failed);
 	/* Staging lives in temp buffers: give them room before the first temp table. */
 	edu_pg_cmd(L->conn, "SET temp_buffers = '64MB'");
 	/* The checks and merges hash a whole input: let them do it in memory. */
@@ -385,6 +479,17 @@ static void resolve(struct pgcopy_load *L)
 	edu_str_add(&L->where, "true");
 	if (L->scope)
 		resolve_scope(L, byname);
+	if (L->label) {
+		L->label_col = find_col(L, byname, L->label);
+		if (L->label_col == NULL)
+			edu_die(EDU_EX_USAGE, "-L %s: no such column in table %s", L->label,
+			        L->shown);
+		if (L->nkey == 0)
+			edu_die(EDU_EX_USAGE,
+			        "-L %s: only a load on a key (-k, or a table with a primary key) "
+			        "names its rows",
+			        L->label);
+	}
 	free(byname);
 }
 
@@ -651,51 +756,46 @@ static void guard(const struct pgcopy_load *L)
 		        L->scope ? L->scope : "", L->rows, L->min_pct);
 }
 
-/* In the load's transaction: the import time, rows and duration, and what edu-fetch saw. */
-static void record_source(const struct pgcopy_load *L)
+/* -v: the keys of a text[] literal, one line each. */
+static void show_keys(const struct pgcopy_load *L, const char *what, const char *keys)
 {
-	char nrows[32], nsecs[32];
-	const char *p[3] = {L->source, nrows, nsecs};
+	PGresult *res;
 
-	snprintf(nrows, sizeof(nrows), "%llu", L->rows);
-	snprintf(nsecs, sizeof(nsecs), "%.3f", edu_elapsed(&L->t0));
-	PQclear(edu_pg_exec(L->conn,
-	                    "INSERT INTO monitoring.data_sources (id, name) VALUES ($1, $1) "
-	                    "ON CONFLICT (id) DO NOTHING",
-	                    1, p));
-	PQclear(edu_pg_exec(
-	    L->conn,
-	    "UPDATE monitoring.data_sources SET last_imported = now(), "
-	    "rows_imported = $2::bigint, last_duration_seconds = $3::float8, "
-	    /* Promote what edu-fetch saw only when it saw something: a load by hand
-	     * (no fetch) must not blank the known validators. Pending is then
-	     * cleared so that a later load cannot promote stale values. */
-	    "known_etag = CASE WHEN pending_at IS NULL THEN known_etag ELSE pending_etag END, "
-	    "last_known_modified = CASE WHEN pending_at IS NULL THEN last_known_modified "
-	    "ELSE pending_last_modified END, "
-	    "known_sha256 = CASE WHEN pending_at IS NULL THEN known_sha256 ELSE pending_sha256 "
-	    "END, "
-	    "known_size = CASE WHEN pending_at IS NULL THEN known_size ELSE pending_size END, "
-	    "known_url = CASE WHEN pending_at IS NULL THEN known_url ELSE pending_url END, "
-	    "pending_etag = NULL, pending_last_modified = NULL, pending_sha256 = NULL, "
-	    "pending_size = NULL, pending_url = NULL, pending_at = NULL, "
-	    "last_status = 'imported', last_error = NULL "
-	    "WHERE id = $1",
-	    3, p));
+	if (!L->verbose || keys == NULL)
+		return;
+	res = edu_pg_exec(L->conn, "SELECT unnest($1::text[])", 1, &keys);
+	for (int i = 0; i < PQntuples(res); i++)
+		edu_warn("%s: %s", what, PQgetvalue(res, i, 0));
+	PQclear(res);
 }
 
-/* Records, commits (or rolls back a dry run), then says what was done. */
+/* Records, commits (or rolls back a dry run and records it), then says what was done. */
 static void finish(struct pgcopy_load *L)
 {
-	if (L->source)
-		record_source(L);
+	PGresult *res;
+
+	if (L->unit && !L->dry) {
+		res = record(L, NULL, 0, NULL);
+		if (PQresultStatus(res) != PGRES_TUPLES_OK)
+			edu_pg_die(L->conn, res, "monitoring");
+		PQclear(res);
+	}
 	edu_pg_cmd(L->conn, L->dry ? "ROLLBACK" : "COMMIT");
-	PQfinish(L->conn);
-	L->conn = NULL;
+	finished = 1;
+	if (L->unit && L->dry) {
+		res = record(L, "dry-run", EDU_EX_OK, NULL);
+		if (PQresultStatus(res) != PGRES_TUPLES_OK)
+			edu_pg_die(L->conn, res, "monitoring");
+		PQclear(res);
+	}
 	printf("table=%s inserted=%lld updated=%lld deleted=%lld unchanged=%lld seconds=%.2f%s\n",
 	       L->shown, L->ins, L->upd, L->del,
 	       L->mode == PGCOPY_APPEND ? 0 : (long long)L->rows - L->ins - L->upd,
 	       edu_elapsed(&L->t0), L->dry ? " dry_run=1" : "");
+	show_keys(L, "new key", L->new_keys);
+	show_keys(L, "removed key", L->removed_keys);
+	PQfinish(L->conn);
+	L->conn = NULL;
 }
 
 int main(int argc, char **argv)

@@ -17,6 +17,8 @@
 #include "edu.h"
 
 #define PGCOPY_STAGE "edu_stage"
+/* Keys named in the history row and by -v, each way. */
+#define PGCOPY_MAX_KEYS 10
 
 enum pgcopy_mode { PGCOPY_REPLACE, PGCOPY_UPSERT, PGCOPY_APPEND };
 
@@ -30,7 +32,7 @@ struct pgcopy_col {
 
 struct pgcopy_load {
 	/* Options. */
-	const char *conninfo, *keys, *scope, *source, *table;
+	const char *conninfo, *keys, *label, *scope, *unit, *table;
 	int append, dry, force, verbose, wait;
 	long long min_pct;
 	enum edu_progress_mode progress;
@@ -43,7 +45,7 @@ struct pgcopy_load {
 	struct pgcopy_col *cols;
 	size_t ncols;
 	struct pgcopy_col **incol; /* the table column of each input column */
-	struct pgcopy_col *scope_col;
+	struct pgcopy_col *scope_col, *label_col;
 	char *scope_name, *scope_val;
 	struct edu_str where; /* the scope as SQL; "true" without -w */
 	int list_partitioned; /* partitioned by a list of the scope column alone */
@@ -53,11 +55,13 @@ struct pgcopy_load {
 	/* The run. */
 	struct edu_tsv_reader in;
 	struct timespec t0;
-	int direct; /* COPY straight into the table: it, or the scope, is empty */
+	char started[48]; /* wall clock at start, for the run history */
+	int direct;       /* COPY straight into the table: it, or the scope, is empty */
 	int in_copy;
 	unsigned long long rows;
 	long long current; /* rows the replace replaces */
 	long long ins, upd, del;
+	char *new_keys, *removed_keys; /* text[] literals "{...}", NULL when not a keyed load */
 };
 
 void pgcopy_add_input_cols(const struct pgcopy_load *L, struct edu_str *s, const char *alias);

@@ -175,10 +175,8 @@ static char *one_line(const char *src)
 
 void edu_pg_die(PGconn *conn, PGresult *res, const char *what)
 {
-	int code = edu_pg_exitcode(conn, res);
-
-	edu_warn("%s: %s", what, edu_pg_error(conn, res));
-	exit(code);
+	/* Through edu_die, so that an exit hook knows the status (edu_die_status). */
+	edu_die(edu_pg_exitcode(conn, res), "%s: %s", what, edu_pg_error(conn, res));
 }
 
 PGresult *edu_pg_exec(PGconn *conn, const char *sql, int nparams, const char *const *params)
