@@ -1,7 +1,7 @@
 #!/bin/sh
 # Shared by the tests/bench-*.sh scripts (sourced): the project root as working directory, the
 # fresh binaries first in PATH, the two sizes from the arguments, and gen, which makes (once) the
-# deterministic geo-DVF-shaped CSV both benchmarks read.
+# deterministic geo-DVF-shaped CSVs the benchmarks read.
 # shellcheck disable=SC2034 # rows, big and py are used by the sourcing scripts
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root" || exit 71
@@ -12,10 +12,10 @@ py=/usr/bin/python3
 mkdir -p .bench
 [ -x /usr/bin/time ] || sh tests/deps.sh time || exit 71
 
-gen() { # gen ROWS: prints the path of the cached generated file
-	f=.bench/dvf-$1.csv
-	if [ ! -s "$f" ]; then
-		"$py" tests/gen-dvf.py "$1" >"$f.tmp" && mv "$f.tmp" "$f" || exit 71
+gen() { # gen ROWS [YEAR [CHANGED%]]: prints the path of the cached generated file
+	_gen=.bench/dvf-$1${2:+-$2}${3:+-c$3}.csv
+	if [ ! -s "$_gen" ]; then
+		"$py" tests/gen-dvf.py "$@" >"$_gen.tmp" && mv "$_gen.tmp" "$_gen" || exit 71
 	fi
-	echo "$f"
+	echo "$_gen"
 }

@@ -2,10 +2,12 @@
 # eduinfo-pipeline, Licence Ouverte 2.0 / MIT: see README.md.
 # Writes N rows (default 1000000) of a CSV shaped like geo-DVF (the 40-column header of
 # tests/fixtures/dvf/geo-dvf_*.csv, ',' delimiter, LF, UTF-8, ISO dates, '.' decimals, about
-# 200 bytes a row) on stdout, for the benchmark. Deterministic: the same N gives the same bytes.
+# 200 bytes a row) on stdout, for the benchmarks: mutations of YEAR (default 2025), each year its
+# own rows. CHANGED percent of the rows (default 0), spread evenly, get another price: the same
+# year republished with corrections. Deterministic: the same arguments give the same bytes.
 # About 1 row in 50 holds a quoted field (a street or culture name with a comma, or a doubled
 # quote), so the converter's slow path is exercised too. Values are realistic, not real.
-#   /usr/bin/python3 tests/gen-dvf.py [N] > dvf.csv
+#   /usr/bin/python3 tests/gen-dvf.py [N [YEAR [CHANGED]]] > dvf.csv
 import random
 import sys
 
@@ -37,7 +39,9 @@ CULTURES = [("S", "sols"), ("J", "jardins"), ("T", "terres"), ("P", "prés"), ("
 
 def main():
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 1000000
-    rnd = random.Random(20250107)
+    year = int(sys.argv[2]) if len(sys.argv) > 2 else 2025
+    changed = int(sys.argv[3]) if len(sys.argv) > 3 else 0
+    rnd = random.Random(20250107 + year - 2025)
     out = sys.stdout
     out.write(HEADER + "\n")
     buf = []
@@ -45,7 +49,7 @@ def main():
     for i in range(n):
         if i == 0 or rnd.random() < 0.45:
             mutation += 1
-            date = "2025-%02d-%02d" % (rnd.randint(1, 12), rnd.randint(1, 28))
+            date = "%d-%02d-%02d" % (year, rnd.randint(1, 12), rnd.randint(1, 28))
             nature = rnd.choice(NATURES)
             valeur = "%d.%02d" % (rnd.randint(5000, 900000), rnd.choice((0, 0, 0, 50, 25)))
             code, nom, cp = rnd.choice(COMMUNES)
@@ -58,7 +62,7 @@ def main():
         cc, cn = rnd.choice(CULTURES)
         lots = rnd.random() < 0.25
         row = [
-            "2025-%d" % mutation, date, "000001", nature, valeur,
+            "%d-%d" % (year, mutation), date, "000001", nature, valeur,
             str(rnd.randint(1, 400)) if rnd.random() < 0.8 else "",
             rnd.choice(("", "", "", "", "B", "T")),
             voie, "%04d" % rnd.randint(1, 9999) if rnd.random() < 0.7 else "B%03d" % rnd.randint(1, 999),
@@ -76,6 +80,9 @@ def main():
             str(rnd.randint(20, 5000)),
             "%.6f" % (4.8 + rnd.random() * 1.3), "%.6f" % (45.6 + rnd.random() * 0.8),
         ]
+        if i * changed // 100 != (i + 1) * changed // 100:
+            whole, cents = row[4].split(".")
+            row[4] = "%d.%s" % (int(whole) + 1, cents)
         buf.append(",".join(row))
         if len(buf) >= 10000:
             out.write("\n".join(buf) + "\n")

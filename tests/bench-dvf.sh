@@ -1,0 +1,185 @@
+#!/bin/sh
+# DVF at national scale (issue 8), on a throwaway PostgreSQL (.bench/pg, fsync off like the
+# tests): five generated geo-DVF years of ROWS rows each (tests/gen-dvf.py) through the real
+# pipeline
+#   edu-csv2tsv F | edu-normalize -M pipelines/dvf.map | edu-pgcopy -w annee=Y -s dvf:Y dvf_mutations
+# into dvf_mutations as sql/ makes it (partitioned by year, its indexes, its PostGIS geometry),
+# against a hand-written SQL floor on the same rows in the same run: psql \copy csv into a text
+# staging table, DELETE the year, INSERT ... SELECT with casts. Targets: the first load of a year
+# <= 1.3x the floor; an identical reload <= 1.0x, writing no tuple; a reload with 1% of the rows
+# changed <= 1.0x; five years republished with CHANGE% of their rows changed, loaded by GNU
+# parallel (2 jobs), <= 0.7x the five floor loads one after the other; the peak RSS of every stage
+# the same at ROWS and BIG_ROWS; progress with a rate and an ETA on a terminal. A benchmark, not a
+# test: each target prints a PASS or FAIL line; the exit status is non-zero only on a crash.
+#   sh tests/bench-dvf.sh [ROWS [BIG_ROWS [CHANGE]]]     (defaults 1000000 4000000 1)
+set -u
+# shellcheck source=tests/benchlib.sh
+. "$(dirname "$0")/benchlib.sh"
+change=${3:-1}
+years="2021 2022 2023 2024 2025"
+y=2025
+
+pg=$root/.bench/pg
+sh tests/pg.sh start "$pg" fast || exit 71
+eval "$(sh tests/pg.sh env "$pg")"
+trap 'sh tests/pg.sh stop "$pg"' EXIT
+dropdb --if-exists bench_dvf >/dev/null 2>&1
+createdb -T edu_template bench_dvf || exit 71
+PGDATABASE=bench_dvf
+PGOPTIONS="-c client_min_messages=warning"
+export PGDATABASE PGOPTIONS
+q() { psql -X -q -v ON_ERROR_STOP=1 -tAc "$1"; }
+die() { echo "bench: $*" >&2; exit 70; }
+sh sql/migrate.sh >/dev/null || die "sql/migrate.sh failed"
+
+# Until sql/ partitions dvf_mutations by year, a partitioned replica with the same columns,
+# defaults, generated geometry and indexes stands in for it.
+if [ "$(q "select count(*) from pg_partitioned_table where partrelid = 'dvf_mutations'::regclass")" = 0 ]; then
+	echo "note: sql/ does not partition dvf_mutations yet: a partitioned replica stands in for it"
+	q "alter table dvf_mutations rename to dvf_mutations_unpartitioned;
+	   create table dvf_mutations (like dvf_mutations_unpartitioned including all)
+	   partition by list (annee)"
+fi
+
+secs=0
+# timed NAME CMD: runs the shell command CMD (bash, pipefail); sets secs; stops the bench on error.
+timed() {
+	t0=$(date +%s%N)
+	bash -o pipefail -c "$2" >.bench/out 2>.bench/err || { cat .bench/err >&2; die "$1 failed"; }
+	t1=$(date +%s%N)
+	secs=$(echo "$t0 $t1" | awk '{printf "%.2f", ($2 - $1) / 1e9}')
+	printf '%-46s %8s s  %s\n' "$1" "$secs" "$(head -n 1 .bench/out)"
+}
+ratio() { echo "$1 $2" | awk '{printf "%.2f", $1 / $2}'; }
+verdict() { # verdict WHAT OURS FLOOR TARGET
+	r=$(ratio "$2" "$3")
+	if echo "$r $4" | awk '{exit !($1 <= $2)}'; then v=PASS; else v=FAIL; fi
+	echo "$v $1: $2 s vs floor $3 s = ${r}x (target <= $4x)"
+}
+pipeline() { # pipeline YEAR FILE: the command line of the real DVF pipeline
+	echo "edu-csv2tsv $2 | edu-normalize -M pipelines/dvf.map |" \
+		"edu-pgcopy -q -w annee=$1 -s dvf:$1 dvf_mutations"
+}
+measured() { # measured YEAR FILE: the pipeline with each stage's peak RSS in .bench/rss.*
+	t='/usr/bin/time -f %M -o'
+	echo "$t .bench/rss.csv2tsv edu-csv2tsv $2 | $t .bench/rss.normalize edu-normalize" \
+		"-M pipelines/dvf.map | $t .bench/rss.pgcopy edu-pgcopy -q -w annee=$1 -s dvf:$1 dvf_mutations"
+}
+rss() { for s in csv2tsv normalize pgcopy; do printf '%s=%s ' "$s" "$(tail -n 1 ".bench/rss.$s")"; done; }
+count() { grep -o " $1=[0-9]*" .bench/out | cut -d= -f2; }
+
+# The floor's SQL: the CSV's columns as text, then the mapping's columns cast to the table's
+# types (the year taken from the date, as edu-normalize's year rule does).
+f=$(gen "$rows" "$y")
+stage_cols=$(head -n 1 "$f" | tr ',' '\n' | sed 's/.*/"&" text/' | paste -sd, -)
+q "select attname, format_type(atttypid, atttypmod) from pg_attribute
+   where attrelid = 'dvf_mutations'::regclass and attnum > 0 and not attisdropped" |
+	tr '|' '\t' >.bench/types
+awk -F '\t+' '!/^#/ && NF >= 3 { sub(/^\?/, "", $1); print $1 "\t" $2 "\t" $3 }' pipelines/dvf.map |
+	awk -F '\t' 'NR == FNR { type[$1] = $2; next }
+		{ t = t sep "\"" $2 "\""; e = e sep ($3 == "year" ? "extract(year from \"" $1 "\"::date)::integer" : "\"" $1 "\"::" type[$2]); sep = ", " }
+		END { print "INSERT INTO dvf_mutations (" t ") SELECT " e " FROM s;" }' .bench/types - >.bench/insert.sql
+floor() { # floor YEAR FILE: the psql command line of the hand-written load
+	printf '%s\n' "SET temp_buffers = '64MB';" "CREATE TEMP TABLE s ($stage_cols);" \
+		"\\copy s from '$2' (format csv, header true)" "BEGIN;" \
+		"DELETE FROM dvf_mutations WHERE annee = $1;" >".bench/floor-$1.sql"
+	cat .bench/insert.sql >>".bench/floor-$1.sql"
+	echo "COMMIT;" >>".bench/floor-$1.sql"
+	echo "psql -X -q -v ON_ERROR_STOP=1 -f .bench/floor-$1.sql"
+}
+vacuum() { q "vacuum analyze dvf_mutations"; }
+# Tuples written to the partitions, from the statistics (flushed when a backend exits), and a
+# checksum of where and by which transaction every row of the year was written.
+writes() {
+	for _ in 1 2 3 4 5 6 7 8 9 10; do
+		[ "$(q "select count(*) from pg_stat_activity where application_name = 'edu-pgcopy'")" = 0 ] && break
+		sleep 0.5
+	done
+	q "select pg_stat_clear_snapshot(); select coalesce(sum(n_tup_ins + n_tup_upd + n_tup_del), 0)
+	   from pg_stat_user_tables s join pg_inherits i on i.inhrelid = s.relid
+	   where i.inhparent = 'dvf_mutations'::regclass" | tail -n 1
+}
+tuples() { q "select md5(string_agg(ctid::text || xmin::text, ',' order by ctid)) from dvf_mutations where annee = $1"; }
+
+for yy in $years; do gen "$rows" "$yy" >/dev/null; gen "$rows" "$yy" "$change" >/dev/null; done
+one=$(gen "$rows" "$y" 1)
+echo "input: $rows rows a year ($(wc -c <"$f") bytes for $y), years $years; $(nproc) CPUs;" \
+	"load average $(cut -d' ' -f1-3 /proc/loadavg)"
+
+# ---- the other years first, so that the year measured lives among them
+for yy in $years; do
+	[ "$yy" = "$y" ] && continue
+	timed "pipeline: first load of $yy" "$(pipeline "$yy" "$(gen "$rows" "$yy")")"
+done
+vacuum
+
+# ---- the first load of a year: the floor into an empty partition, then the pipeline into a
+# partition it makes
+q "select edu_ensure_partition('dvf_mutations', '$y')" >/dev/null
+timed "floor: first load of $y" "$(floor "$y" "$f")"
+floor_first=$secs
+q "drop table dvf_mutations_$y"
+timed "pipeline: first load of $y" "$(measured "$y" "$f")"
+first=$secs
+[ "$(count inserted)" = "$rows" ] || die "the first load inserted $(count inserted) rows, not $rows"
+rss1=$(rss)
+vacuum
+
+# ---- an identical reload
+timed "floor: reload of $y" "$(floor "$y" "$f")"
+floor_same=$secs
+vacuum
+w0=$(writes)
+s0=$(tuples "$y")
+timed "pipeline: identical reload of $y" "$(pipeline "$y" "$f")"
+same=$secs
+w1=$(writes)
+s1=$(tuples "$y")
+[ "$(count unchanged)" = "$rows" ] || die "the identical reload left $(count unchanged) rows unchanged, not $rows"
+
+# ---- a reload with 1% changed (restoring the year through a terminal shows its progress)
+timed "floor: reload of $y, 1% changed" "$(floor "$y" "$one")"
+floor_one=$secs
+script -qec "bash -o pipefail -c '$(pipeline "$y" "$f" | sed 's/ -q / /')'" /dev/null >.bench/tty 2>&1 ||
+	die "the pipeline on a terminal failed"
+vacuum
+timed "pipeline: reload of $y, 1% changed" "$(pipeline "$y" "$one")"
+one_secs=$secs
+if [ "$(count inserted)" != $((rows / 100)) ] || [ "$(count deleted)" != $((rows / 100)) ]; then
+	die "1% changed: inserted $(count inserted), deleted $(count deleted), not $((rows / 100)) each"
+fi
+timed "pipeline: back to the first version" "$(pipeline "$y" "$f")"
+
+# ---- five years republished: one after the other by the floor, two at a time by the pipeline
+floor5=0
+for yy in $years; do
+	timed "floor: reload of $yy, $change% changed" "$(floor "$yy" "$(gen "$rows" "$yy" "$change")")"
+	floor5=$(echo "$floor5 $secs" | awk '{printf "%.2f", $1 + $2}')
+done
+for yy in $years; do
+	timed "pipeline: $yy back to the first version" "$(pipeline "$yy" "$(gen "$rows" "$yy")")"
+done
+vacuum
+for yy in $years; do pipeline "$yy" "$(gen "$rows" "$yy" "$change")"; done >.bench/jobs
+timed "pipeline: five years, GNU parallel -j2" "parallel -j2 --halt now,fail=1 < .bench/jobs"
+par5=$secs
+
+# ---- peak RSS at BIG_ROWS: a first load of a year that size
+g=$(gen "$big" 2026)
+timed "pipeline: first load of 2026 ($big rows)" "$(measured 2026 "$g")"
+rss2=$(rss)
+
+echo
+verdict "first load of a year" "$first" "$floor_first" 1.3
+verdict "identical reload" "$same" "$floor_same" 1.0
+if [ "$w1" = "$w0" ] && [ "$s1" = "$s0" ]; then v=PASS; else v=FAIL; fi
+echo "$v identical reload writes no tuple: n_tup_ins+upd+del $w0 -> $w1, ctid/xmin checksum $([ "$s1" = "$s0" ] && echo same || echo changed)"
+verdict "reload with 1% changed" "$one_secs" "$floor_one" 1.0
+verdict "five years ($change% changed), parallel -j2 vs five floors in a row" "$par5" "$floor5" 0.7
+echo "peak RSS (KB) at $rows rows: $rss1"
+echo "peak RSS (KB) at $big rows: $rss2"
+echo "$rss1 $rss2" | grep -o '=[0-9]*' | tr -d = | awk '{ v[n++] = $1 }
+	END { ok = n == 6; for (i = 0; i < 3; i++) { d = v[i + 3] - v[i]; if (d > 1024 || d < -1024) ok = 0 }
+	      print (ok ? "PASS" : "FAIL") " peak RSS of every stage flat between the two sizes (within 1 MB)" }'
+if grep -q 'ETA' .bench/tty && grep -q 'rows/s' .bench/tty; then v=PASS; else v=FAIL; fi
+echo "$v progress on a terminal: $(tr '\r' '\n' <.bench/tty | grep -m 1 ETA | sed 's/\x1b\[K//g')"
