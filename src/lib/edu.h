@@ -247,8 +247,9 @@ struct edu_progress {
 	int mode;          /* 0 off, 1 terminal (carriage return), 2 plain lines */
 	unsigned long long count, total;
 	struct timespec start, last;
-	unsigned every; /* calls between clock reads */
-	unsigned ticks;
+	/* Units (rows, bytes) added between clock reads: a row at a time reads it every few
+	 * thousand rows, a buffer of bytes at a time on every buffer. */
+	unsigned long long every, ticks;
 };
 void edu_progress_init(struct edu_progress *p, const char *label, enum edu_progress_mode mode,
                        unsigned long long total);
@@ -256,7 +257,7 @@ void edu_progress_update(struct edu_progress *p);
 static inline void edu_progress_add(struct edu_progress *p, unsigned long long n)
 {
 	p->count += n;
-	if (p->mode && ++p->ticks >= p->every) {
+	if (p->mode && (p->ticks += n) >= p->every) {
 		p->ticks = 0;
 		edu_progress_update(p);
 	}

@@ -2,7 +2,7 @@
 /*
  * A progress meter on stderr: a self-overwriting line on a terminal, plain lines every
  * EDU_PROGRESS_PLAIN seconds when asked for (-p) and stderr is a file, so cron logs stay
- * readable. It reads the clock only every few thousand updates to stay off the hot path.
+ * readable. It reads the clock only every few thousand rows (or bytes) to stay off the hot path.
  */
 #include <unistd.h>
 
