@@ -195,7 +195,8 @@ static void end_failed(void)
 			PQputCopyEnd(L->conn, "edu-pgcopy: load aborted");
 		while ((res = PQgetResult(L->conn)) != NULL)
 			PQclear(res);
-		PQclear(PQexec(L->conn, "ROLLBACK"));
+		if (L->in_txn)
+			PQclear(PQexec(L->conn, "ROLLBACK"));
 		if (L->unit && status != EDU_EX_TRUNCATED && PQstatus(L->conn) == CONNECTION_OK) {
 			res = record(L, "failed", status ? status : EDU_EX_SOFTWARE,
 			             edu_first_diag());
@@ -231,20 +232,12 @@ static void start(struct pgcopy_load *L)
 	edu_pg_cmd(L->conn, "SET work_mem = '64MB'");
 }
 
-static int cmp_col(const void *a, const void *b)
+/* The table column of that name, or NULL, in O(log n): a header may be hostile. */
+static struct pgcopy_col *find_col(const struct pgcopy_load *L, const char *name)
 {
-	return strcmp((*(struct pgcopy_col *const *)a)->name,
-	              (*(struct pgcopy_col *const *)b)->name);
-}
+	long i = edu_names_find(&L->byname, name, strlen(name));
 
-/* The table column of that name, or NULL: a binary search (a header may be hostile). */
-static struct pgcopy_col *find_col(const struct pgcopy_load *L, struct pgcopy_col **byname,
-                                   const char *name)
-{
-	struct pgcopy_col key = {.name = (char *)name}, *k = &key, **c;
-
-	c = bsearch(&k, byname, L->ncols, sizeof(*byname), cmp_col);
-	return c ? *c : NULL;
+	return i < 0 ? NULL : &L->cols[i];
 }
 
 /* Resolves the table through the catalog and reads its columns. */
@@ -319,11 +312,11 @@ static void load_catalog(struct pgcopy_load *L)
  * Matches the header against the table, each name by a binary search: any unknown column is
  * schema drift. Then the table's required columns the input lacks.
  */
-static void match_header(struct pgcopy_load *L, struct pgcopy_col **byname)
+static void match_header(struct pgcopy_load *L)
 {
 	L->incol = edu_malloc(L->in.ncols * sizeof(*L->incol));
 	for (size_t i = 0; i < L->in.ncols; i++) {
-		struct pgcopy_col *c = find_col(L, byname, L->in.header[i]);
+		struct pgcopy_col *c = find_col(L, L->in.header[i]);
 
 		if (c == NULL)
 			edu_die(
@@ -356,7 +349,7 @@ static int cmp_str(const void *a, const void *b)
 }
 
 /* Marks the key: -k columns (which need a unique index) or else the primary key. */
-static void choose_key(struct pgcopy_load *L, struct pgcopy_col **byname)
+static void choose_key(struct pgcopy_load *L)
 {
 	PGresult *res;
 	const char *p[1] = {L->oid};
@@ -375,7 +368,7 @@ static void choose_key(struct pgcopy_load *L, struct pgcopy_col **byname)
 		int found = 0;
 
 		for (char *k = strtok_r(list, ",", &save); k; k = strtok_r(NULL, ",", &save)) {
-			struct pgcopy_col *c = find_col(L, byname, k);
+			struct pgcopy_col *c = find_col(L, k);
 
 			if (c == NULL)
 				edu_die(EDU_EX_USAGE, "-k %s: no such column in table %s", k,
@@ -410,7 +403,7 @@ static void choose_key(struct pgcopy_load *L, struct pgcopy_col **byname)
 			list = edu_strdup(PQgetvalue(res, i, 1));
 			for (char *k = strtok_r(list, ",", &save); k;
 			     k = strtok_r(NULL, ",", &save))
-				find_col(L, byname, k)->key = 1;
+				find_col(L, k)->key = 1;
 			free(list);
 		}
 	}
@@ -426,9 +419,9 @@ static void choose_key(struct pgcopy_load *L, struct pgcopy_col **byname)
 }
 
 /* The -w column and value, checked against the table; whether its partitions are a list of it. */
-static void resolve_scope(struct pgcopy_load *L, struct pgcopy_col **byname)
+static void resolve_scope(struct pgcopy_load *L)
 {
-	struct pgcopy_col *c = find_col(L, byname, L->scope_name);
+	struct pgcopy_col *c = find_col(L, L->scope_name);
 	struct edu_str s = {0};
 	const char *p[1] = {L->oid};
 	PGresult *res;
@@ -466,21 +459,22 @@ static void resolve_scope(struct pgcopy_load *L, struct pgcopy_col **byname)
 /* Everything the load needs to know from the catalog, before its transaction. */
 static void resolve(struct pgcopy_load *L)
 {
-	struct pgcopy_col **byname;
+	const char **names;
 
 	load_catalog(L);
-	byname = edu_malloc(L->ncols * sizeof(*byname));
+	names = edu_malloc(L->ncols * sizeof(*names));
 	for (size_t i = 0; i < L->ncols; i++)
-		byname[i] = &L->cols[i];
-	qsort(byname, L->ncols, sizeof(*byname), cmp_col);
-	match_header(L, byname);
+		names[i] = L->cols[i].name;
+	edu_names_index(&L->byname, names, NULL, L->ncols);
+	free(names);
+	match_header(L);
 	if (L->mode != PGCOPY_APPEND)
-		choose_key(L, byname);
+		choose_key(L);
 	edu_str_add(&L->where, "true");
 	if (L->scope)
-		resolve_scope(L, byname);
+		resolve_scope(L);
 	if (L->label) {
-		L->label_col = find_col(L, byname, L->label);
+		L->label_col = find_col(L, L->label);
 		if (L->label_col == NULL)
 			edu_die(EDU_EX_USAGE, "-L %s: no such column in table %s", L->label,
 			        L->shown);
@@ -490,7 +484,6 @@ static void resolve(struct pgcopy_load *L)
 			        "names its rows",
 			        L->label);
 	}
-	free(byname);
 }
 
 /*
@@ -544,6 +537,7 @@ static void lock(struct pgcopy_load *L, const char *sql, int nparams)
 static void begin(struct pgcopy_load *L)
 {
 	edu_pg_cmd(L->conn, "BEGIN");
+	L->in_txn = 1;
 	/* A merge join sorts both sides whole: hash joins stay linear and spill in batches. */
 	edu_pg_cmd(L->conn, "SET LOCAL enable_mergejoin = off");
 	if (L->scope == NULL) {

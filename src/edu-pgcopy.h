@@ -44,6 +44,7 @@ struct pgcopy_load {
 	char oid[16];
 	struct pgcopy_col *cols;
 	size_t ncols;
+	struct edu_names byname;   /* the columns' names, sorted */
 	struct pgcopy_col **incol; /* the table column of each input column */
 	struct pgcopy_col *scope_col, *label_col;
 	char *scope_name, *scope_val;
@@ -57,7 +58,7 @@ struct pgcopy_load {
 	struct timespec t0;
 	char started[48]; /* wall clock at start, for the run history */
 	int direct;       /* COPY straight into the table: it, or the scope, is empty */
-	int in_copy;
+	int in_txn, in_copy;
 	unsigned long long rows;
 	long long current; /* rows the replace replaces */
 	long long ins, upd, del;
