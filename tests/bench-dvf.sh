@@ -19,16 +19,7 @@ change=${3:-1}
 years="2021 2022 2023 2024 2025"
 y=2025
 
-pg=$root/.bench/pg
-sh tests/pg.sh start "$pg" fast || exit 71
-eval "$(sh tests/pg.sh env "$pg")"
-trap 'sh tests/pg.sh stop "$pg"' EXIT
-dropdb --if-exists bench_dvf >/dev/null 2>&1
-createdb -T edu_template bench_dvf || exit 71
-PGDATABASE=bench_dvf
-PGOPTIONS="-c client_min_messages=warning"
-export PGDATABASE PGOPTIONS
-q() { psql -X -q -v ON_ERROR_STOP=1 -tAc "$1"; }
+bench_db bench_dvf
 die() { echo "bench: $*" >&2; exit 70; }
 sh sql/migrate.sh >/dev/null || die "sql/migrate.sh failed"
 

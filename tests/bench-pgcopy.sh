@@ -12,16 +12,7 @@ set -u
 # shellcheck source=tests/benchlib.sh
 . "$(dirname "$0")/benchlib.sh"
 
-pg=$root/.bench/pg
-sh tests/pg.sh start "$pg" fast || exit 71
-eval "$(sh tests/pg.sh env "$pg")"
-trap 'sh tests/pg.sh stop "$pg"' EXIT
-dropdb --if-exists bench >/dev/null 2>&1
-createdb -T edu_template bench || exit 71
-PGDATABASE=bench
-PGOPTIONS="-c client_min_messages=warning"
-export PGDATABASE PGOPTIONS
-q() { psql -X -q -v ON_ERROR_STOP=1 -tAc "$1"; }
+bench_db bench
 
 # timed NAME CMD: runs the shell command CMD; sets secs; fails loudly on error.
 timed() {

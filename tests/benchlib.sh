@@ -1,7 +1,7 @@
 #!/bin/sh
 # Shared by the tests/bench-*.sh scripts (sourced): the project root as working directory, the
-# fresh binaries first in PATH, the two sizes from the arguments, and gen, which makes (once) the
-# deterministic geo-DVF-shaped CSVs the benchmarks read.
+# fresh binaries first in PATH, the two sizes from the arguments, gen, which makes (once) the
+# deterministic geo-DVF-shaped CSVs the benchmarks read, and bench_db, their database.
 # shellcheck disable=SC2034 # rows, big and py are used by the sourcing scripts
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root" || exit 71
@@ -19,3 +19,18 @@ gen() { # gen ROWS [YEAR [CHANGED%]]: prints the path of the cached generated fi
 	fi
 	echo "$_gen"
 }
+
+# bench_db NAME: the throwaway cluster .bench/pg (fsync off, like the tests), stopped at exit, and
+# a fresh database NAME with PostGIS as the current one; q runs one statement in it.
+bench_db() {
+	pg=$root/.bench/pg
+	sh tests/pg.sh start "$pg" fast || exit 71
+	eval "$(sh tests/pg.sh env "$pg")"
+	trap 'sh tests/pg.sh stop "$pg"' EXIT
+	dropdb --if-exists "$1" >/dev/null 2>&1
+	createdb -T edu_template "$1" || exit 71
+	PGDATABASE=$1
+	PGOPTIONS="-c client_min_messages=warning"
+	export PGDATABASE PGOPTIONS
+}
+q() { psql -X -q -v ON_ERROR_STOP=1 -tAc "$1"; }

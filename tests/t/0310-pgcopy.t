@@ -133,7 +133,17 @@ run_in "$T/drift" edu-pgcopy communes
 is_status 65 "schema drift"
 like_err "stdin:1: column 3 'population': no such column in table communes \(schema drift" \
 	"drift names the column"
+is "$(wc -l <"$ERR")" 1 "one diagnostic line, nothing from the server after it"
 is "$(table_sum communes)" "$sum" "table unchanged after drift"
+
+# A hostile header costs no CPU: names are sorted once and looked up, never compared pairwise.
+for n in 1600 100000; do
+	seq -f 'c%g' 1 "$n" | paste -sd '\t' >"$T/wide"
+	printf '\\.\n' >>"$T/wide"
+	run_in "$T/wide" bash -c 'ulimit -t 2; exec edu-pgcopy communes'
+	is_status 65 "a header of $n columns is refused within 2 s of CPU"
+done
+like_err "^edu-pgcopy: stdin:1: 100000 columns: more than 4096 in the header$" "the widest, before any name is compared"
 
 printf 'code_insee\tgeom\n01001\t\\N\n\\.\n' >"$T/gen"
 run_in "$T/gen" edu-pgcopy communes
