@@ -129,3 +129,11 @@ table_sum() {
 	sql "select count(*) || ':' || coalesce(md5(string_agg(t::text, '|' order by t::text)), '')
 	     from $1 t"
 }
+# contract FILE HEADER ROW...: a contract file of HEADER and ROWs, each with ':' between its
+# fields (so values hold no ':'), then the end-of-data line.
+contract() {
+	local f=$1 r
+	shift
+	for r in "$@"; do printf '%s\n' "$r" | tr ':' '\t'; done >"$f"
+	printf '\\.\n' >>"$f"
+}

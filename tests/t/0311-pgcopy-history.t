@@ -11,9 +11,7 @@ sh "$EDU_ROOT/sql/migrate.sh" >/dev/null || exit 1
 communes() { # communes FILE CODE:NAME...: a contract file of communes
 	local f=$1
 	shift
-	printf 'code_insee\tnom\n' >"$f"
-	for c in "$@"; do printf '%s\t%s\n' "${c%%:*}" "${c#*:}" >>"$f"; done
-	printf '\\.\n' >>"$f"
+	contract "$f" code_insee:nom "$@"
 }
 runs() { # runs UNIT: the unit's history, oldest first, one line a run
 	sql "select string_agg(format('%s|%s|%s|%s|%s|%s|%s|%s|%s|%s|%s', outcome, stage, exit_status,

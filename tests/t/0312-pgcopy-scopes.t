@@ -15,9 +15,7 @@ sql "create table py (annee integer not null, v text, n numeric, p point)
 years() { # years FILE YEAR:VALUE...: a contract file of rows
 	local f=$1
 	shift
-	printf 'annee\tv\n' >"$f"
-	for r in "$@"; do printf '%s\t%s\n' "${r%%:*}" "${r#*:}" >>"$f"; done
-	printf '\\.\n' >>"$f"
+	contract "$f" annee:v "$@"
 }
 summary_re() { echo "^table=$1 inserted=$2 updated=0 deleted=$3 unchanged=$4 seconds=[0-9.]+$"; }
 parts() { sql "select string_agg(c.relname, ' ' order by c.relname) from pg_inherits i
