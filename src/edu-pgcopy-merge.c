@@ -202,17 +202,20 @@ void pgcopy_check(struct pgcopy_load *L)
  * different rows share a digest with a chance near 2^-128. Values are hashed as their type
  * compares them (1.0 and 1.00 are one numeric); a type without a hash function, as its text.
  * The digest is 16 bytes whatever the width of the row: hashing and joining on it never sorts
- * or spills whole rows.
+ * or spills whole rows. "SELECT digest, cols FROM (SELECT row, cols FROM rel WHERE cond)":
+ * OFFSET 0 keeps the row built once for both hashes.
  */
-static void add_digest(const struct pgcopy_load *L, struct edu_str *s)
+static void add_digests(const struct pgcopy_load *L, struct edu_str *s, const char *cols,
+                        const char *inner, const char *rel, const char *cond)
 {
-	for (int seed = 0; seed < 2; seed++) {
-		edu_str_add(s, "%shash_record_extended(ROW(", seed ? ", " : "");
-		for (size_t i = 0; i < L->in.ncols; i++)
-			edu_str_add(s, "%s%s%s", i ? ", " : "", L->incol[i]->q,
-			            L->incol[i]->hashable ? "" : "::text");
-		edu_str_add(s, "), %d) AS edu_d%d", seed, seed);
-	}
+	edu_str_add(s,
+	            "SELECT hash_record_extended(edu_r, 0) AS edu_d0, hash_record_extended(edu_r, "
+	            "1) AS edu_d1, %s FROM (SELECT ROW(",
+	            cols);
+	for (size_t i = 0; i < L->in.ncols; i++)
+		edu_str_add(s, "%s%s%s", i ? ", " : "", L->incol[i]->q,
+		            L->incol[i]->hashable ? "" : "::text");
+	edu_str_add(s, ") AS edu_r, %s FROM %s WHERE %s OFFSET 0) x", inner, rel, cond);
 }
 
 /*
@@ -232,15 +235,13 @@ void pgcopy_measure(struct pgcopy_load *L)
 		edu_str_free(&s);
 		return;
 	}
-	edu_str_add(&s, "CREATE TEMP TABLE edu_old ON COMMIT DROP AS SELECT ");
-	add_digest(L, &s);
-	edu_str_add(&s, ", tableoid AS edu_rel, ctid AS edu_tid FROM %s WHERE %s", L->target,
+	edu_str_add(&s, "CREATE TEMP TABLE edu_old ON COMMIT DROP AS ");
+	add_digests(L, &s, "edu_rel, edu_tid", "tableoid AS edu_rel, ctid AS edu_tid", L->target,
 	            L->where.p);
 	L->current = affected(L, s.p);
 	s.len = 0;
-	edu_str_add(&s, "CREATE TEMP TABLE edu_new ON COMMIT DROP AS SELECT ");
-	add_digest(L, &s);
-	edu_str_add(&s, ", ctid AS edu_tid FROM %s", PGCOPY_STAGE);
+	edu_str_add(&s, "CREATE TEMP TABLE edu_new ON COMMIT DROP AS ");
+	add_digests(L, &s, "edu_tid", "ctid AS edu_tid", PGCOPY_STAGE, "true");
 	edu_pg_cmd(L->conn, s.p);
 	pgcopy_verbose(L, "row digests made");
 	/* Real row counts for the planner; and no sort, which would group the digests by
