@@ -8,6 +8,10 @@ PATH=$EDU_ROOT/bin:$PATH
 FIX=$EDU_ROOT/tests/fixtures
 GOLD=$EDU_ROOT/tests/golden
 T=$(mktemp -d "${EDU_TESTTMP:-/tmp}/t.XXXXXX")
+# The pipelines never read the developer's .env (it may name a real database) and log here.
+EDU_ENV=
+EDU_LOG_DIR=$T/logs
+export EDU_ENV EDU_LOG_DIR
 OUT=$T/stdout
 ERR=$T/stderr
 status=0

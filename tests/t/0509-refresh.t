@@ -23,8 +23,8 @@ echo '{"/hook": {"status": 200, "body": "ok"}}' >"$T/script.json"
 httpd_start "$T/script.json"
 
 run bash "$EDU_ROOT/pipelines/refresh.sh" -n ivac ival annuaire
-is_status 0 "dry run"
-is "$(cat "$OUT")" "$(printf 'refresh: would load %s\n' ivac ival annuaire)" "dry run lists what would load"
+is_status 65 "the dry run meets the failure a real run would"
+like_out '^ivac: would load: table=colleges_indicateurs inserted=500 ' "dry run says what each source would load"
 is "$(sql 'select count(*) from colleges_indicateurs')" 0 "dry run loads nothing"
 
 EDU_SLACK_WEBHOOK="$BASE/hook"

@@ -1,0 +1,60 @@
+#!/bin/bash
+# eduinfo-pipeline, Licence Ouverte 2.0 / MIT: see README.md.
+# The settings file: $EDU_ENV when set (set and empty: none), else .env in the project's (or the
+# installation's) top directory. Lines are NAME=value, optionally "export NAME=value", the value
+# optionally in single or double quotes; blank lines and lines starting with # are skipped. The
+# file is read, never executed, so it can also be a systemd EnvironmentFile. A variable already
+# in the environment wins over the file. Since the file holds the database password and the
+# webhook, one readable or writable by group or others is refused (exit 78), as ssh does.
+# Sourced by pipelines/lib.sh; run as `bash pipelines/env.sh COMMAND [ARG...]` it runs COMMAND
+# with the settings (the Makefile's `make db`).
+
+# edu_env_load: exports the settings file's variables that the environment does not set.
+edu_env_load() {
+	local top f mode line name value n=0
+	top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+	if [ -n "${EDU_ENV+set}" ]; then
+		f=$EDU_ENV
+		[ -n "$f" ] || return 0
+		[ -f "$f" ] || edu_env_fail "EDU_ENV=$f: no such file"
+	else
+		f=$top/.env
+		[ -f "$f" ] || return 0
+	fi
+	mode=$(stat -L -c %a "$f") || edu_env_fail "$f: cannot read its mode"
+	if (((8#$mode & 8#066) != 0)); then
+		edu_env_fail "$f: readable or writable by group or others (mode $mode), and it holds secrets: chmod 600 $f"
+	fi
+	[ -r "$f" ] || edu_env_fail "$f: not readable"
+	while IFS= read -r line || [ -n "$line" ]; do
+		n=$((n + 1))
+		line=${line%$'\r'}
+		line=${line#"${line%%[![:space:]]*}"}
+		case $line in
+		'' | '#'*) continue ;;
+		'export '*) line=${line#export } ;;
+		esac
+		name=${line%%=*}
+		if [[ $line != *=* || ! $name =~ ^[A-Za-z_][A-Za-z0-9_]*$ ]]; then
+			# The line is not printed: it may hold a secret.
+			edu_env_fail "$f:$n: not a NAME=value line"
+		fi
+		value=${line#*=}
+		if [[ ${#value} -ge 2 && ($value == \"*\" || $value == \'*\') ]]; then
+			value=${value:1:${#value}-2}
+		fi
+		[ -n "${!name+set}" ] || export "$name=$value"
+	done <"$f"
+}
+
+edu_env_fail() {
+	printf '%s: %s\n' "${EDU_SCRIPT:-pipelines/env.sh}" "$1" >&2
+	exit 78
+}
+
+if [ "${BASH_SOURCE[0]}" = "$0" ]; then
+	set -u
+	[ $# -gt 0 ] || { echo "usage: pipelines/env.sh command [arg ...]" >&2; exit 64; }
+	edu_env_load
+	exec "$@"
+fi
