@@ -12,9 +12,11 @@ MAN7 = $(wildcard man/*.7)
 SHELLSCRIPTS = $(wildcard pipelines/*.sh) $(wildcard tests/*.sh) $(wildcard tests/t/*.t) .ci/run
 
 .PHONY: all install uninstall clean check lint deps bench demo demo-stop db sources
+.PHONY: pipeline check-updates status
 # The source ids, from the one list: config/sources.json (jq is installed by make deps).
-SOURCES = $(shell command -v jq >/dev/null 2>&1 && jq -r '.sources[].id' config/sources.json)
-.PHONY: $(SOURCES)
+# (SOURCES is the user's: make pipeline SOURCES="ivac dvf:2024".)
+SOURCE_IDS = $(shell command -v jq >/dev/null 2>&1 && jq -r '.sources[].id' config/sources.json)
+.PHONY: $(SOURCE_IDS)
 .SUFFIXES:
 
 all: $(TOOLS)
@@ -53,16 +55,33 @@ $(LIB): $(LIBOBJ)
 tests/unit/test-lib: tests/unit/test-lib.c $(LIB) src/lib/edu.h
 	$(CC) $(CPPFLAGS) -Isrc/lib $(CFLAGS) -o $@ $< $(LIB)
 
+# What a run needs, with the project directory gone: the tools and pages, and under DATADIR the
+# scripts and mapping files, the sources config, the migrations, the schedules (deploy/, with
+# the installed paths) and .env.example. lib.sh learns where the tools are, for cron's short PATH.
+RUNSCRIPTS = $(filter-out pipelines/demo.sh,$(wildcard pipelines/*.sh))
 install: all
 	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man7
 	cp -f $(TOOLS) $(DESTDIR)$(BINDIR)/
 	cp -f $(MAN1) $(DESTDIR)$(MANDIR)/man1/
 	cp -f $(MAN7) $(DESTDIR)$(MANDIR)/man7/
+	mkdir -p $(DESTDIR)$(DATADIR)/pipelines $(DESTDIR)$(DATADIR)/config $(DESTDIR)$(DATADIR)/sql \
+		$(DESTDIR)$(DATADIR)/deploy
+	cp -f $(RUNSCRIPTS) pipelines/*.map $(DESTDIR)$(DATADIR)/pipelines/
+	sed 's|^EDU_BINDIR=$$|EDU_BINDIR=$(BINDIR)|' pipelines/lib.sh >$(DESTDIR)$(DATADIR)/pipelines/lib.sh
+	cp -f config/sources.json $(DESTDIR)$(DATADIR)/config/
+	cp -f sql/*.sql sql/migrate.sh $(DESTDIR)$(DATADIR)/sql/
+	for f in deploy/*; do \
+		sed -e 's|@DATADIR@|$(DATADIR)|g' -e 's|@BINDIR@|$(BINDIR)|g' $$f >$(DESTDIR)$(DATADIR)/$$f || exit; \
+	done
+	cp -f .env.example $(DESTDIR)$(DATADIR)/
 
 uninstall:
 	for f in $(TOOLS); do rm -f $(DESTDIR)$(BINDIR)/$${f#bin/}; done
 	for f in $(MAN1); do rm -f $(DESTDIR)$(MANDIR)/man1/$${f#man/}; done
 	for f in $(MAN7); do rm -f $(DESTDIR)$(MANDIR)/man7/$${f#man/}; done
+	rm -rf $(DESTDIR)$(DATADIR)/pipelines $(DESTDIR)$(DATADIR)/sql $(DESTDIR)$(DATADIR)/deploy
+	rm -f $(DESTDIR)$(DATADIR)/config/sources.json $(DESTDIR)$(DATADIR)/.env.example
+	-rmdir $(DESTDIR)$(DATADIR)/config $(DESTDIR)$(DATADIR) 2>/dev/null
 
 clean:
 	rm -f $(TOOLS) $(LIBOBJ) $(LIB) $(PARTS:.c=.o) tests/unit/test-lib
@@ -78,6 +97,7 @@ check: deps all tests/unit/test-lib
 lint: all
 	mandoc -Tlint -Wwarning $(MAN1) $(MAN7)
 	shellcheck -x $(SHELLSCRIPTS)
+	yamllint -s .github/workflows
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability,performance \
 		--inline-suppr --std=c11 -Isrc/lib src
 	clang-format --dry-run --Werror src/*.c src/*.h src/lib/*.c src/lib/*.h tests/unit/*.c
@@ -92,9 +112,24 @@ demo: deps all
 demo-stop:
 	@sh pipelines/demo.sh stop
 
-# Applies sql/ in order (idempotent); connection from DATABASE_URL or libpq's environment.
+# Applies sql/ in order (idempotent); connection from DATABASE_URL or libpq's environment, and
+# the settings file (.env, or EDU_ENV) for these and the targets below.
 db:
-	@sh sql/migrate.sh
+	@bash pipelines/env.sh sh sql/migrate.sh
+
+# The production job (pipelines/refresh.sh): what changed is loaded, the team told. SOURCES
+# limits it to some units: make pipeline SOURCES="ivac dvf:2024".
+pipeline: all
+	@bash pipelines/refresh.sh $(SOURCES)
+
+# What changed upstream, said and recorded in the history; nothing is downloaded or loaded.
+check-updates: all
+	@bash pipelines/refresh.sh -u $(SOURCES)
+
+# The freshness report on the terminal and in docs/DATA_SOURCES_STATUS.md (exit 2 when a source
+# is STALE or FAILING).
+status:
+	@bash pipelines/status.sh
 
 # One source end to end (download, convert, load, refresh its views): make ivac, make dvf, ...
 # one target per id of config/sources.json; make sources lists them. Connection from
@@ -102,5 +137,5 @@ db:
 sources:
 	@jq -r '.sources[] | .id + "\t" + .name' config/sources.json
 
-$(SOURCES): all
+$(SOURCE_IDS): all
 	@bash pipelines/$@.sh

@@ -23,5 +23,5 @@ CRYPTO_LIBS = -lcrypto
 DEBS = build-essential clang clang-format cppcheck mandoc shellcheck \
 	libcsv-dev libcurl4-openssl-dev libpq-dev libssl-dev \
 	postgresql-15 postgresql-15-postgis-3 postgresql-client-15 \
-	jq parallel python3 python3-aiosmtpd curl gzip bsdextrautils unzip
+	jq parallel python3 python3-aiosmtpd curl gzip bsdextrautils unzip logrotate yamllint
 BENCH_DEBS = miller pgloader time

@@ -63,10 +63,9 @@ edu_getopts() {
 	local o
 	while getopts ":${EDU_OPTS:-}hnR" o; do
 		case $o in
-		h) echo "usage: $EDU_SCRIPT [-hnR]${EDU_ARGS:+ $EDU_ARGS}"; exit 0 ;;
+		h) echo "usage: $EDU_SCRIPT [-${EDU_OPTS:-}hnR]${EDU_ARGS:+ $EDU_ARGS}"; exit 0 ;;
 		n) EDU_DRY=1 ;;
 		R) EDU_REFRESH=0 ;;
-		h) echo "usage: $EDU_SCRIPT [-${EDU_OPTS:-}hnR]${EDU_ARGS:+ $EDU_ARGS}"; exit 0 ;;
 		'?' | :) echo "usage: $EDU_SCRIPT [-${EDU_OPTS:-}hnR]${EDU_ARGS:+ $EDU_ARGS}" >&2; exit 64 ;;
 		*) edu_opt "$o" ;;
 		esac
