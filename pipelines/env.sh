@@ -3,13 +3,13 @@
 # The settings file: $EDU_ENV when set (set and empty: none), else .env in the project's (or the
 # installation's) top directory. Lines are NAME=value, optionally "export NAME=value", the value
 # optionally in single or double quotes; blank lines and lines starting with # are skipped. The
-# file is read, never executed, so it can also be a systemd EnvironmentFile. A variable already
-# in the environment wins over the file. Since the file holds the database password and the
-# webhook, one readable or writable by group or others is refused (exit 78), as ssh does.
+# file is read, never executed, so it can also be a systemd EnvironmentFile. A variable set and
+# not empty in the environment wins over the file. Since the file holds the database password
+# and the webhook, one readable or writable by group or others is refused (exit 78), as ssh does.
 # Sourced by pipelines/lib.sh; run as `bash pipelines/env.sh COMMAND [ARG...]` it runs COMMAND
 # with the settings (the Makefile's `make db`).
 
-# edu_env_load: exports the settings file's variables that the environment does not set.
+# edu_env_load: exports the settings file's variables that the environment leaves empty.
 edu_env_load() {
 	local top f mode line name value n=0
 	top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -43,7 +43,7 @@ edu_env_load() {
 		if [[ ${#value} -ge 2 && ($value == \"*\" || $value == \'*\') ]]; then
 			value=${value:1:${#value}-2}
 		fi
-		[ -n "${!name+set}" ] || export "$name=$value"
+		[ -n "${!name:-}" ] || export "$name=$value"
 	done <"$f"
 }
 

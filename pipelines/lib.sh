@@ -106,9 +106,15 @@ trap 'exit 129' HUP
 edu_exit() {
 	local s=$?
 	trap - EXIT
-	# The copies of our output end here, so that they hold everything before they are read.
+	# The copies of our output end here, so that they hold everything before they are read. An
+	# exit inside a redirected function leaves a copy of the pipe open until the shell ends: the
+	# wait for tee is then bounded.
 	exec 1>&"$EDU_FD_OUT" 2>&"$EDU_FD_ERR"
-	wait "$EDU_TEE_OUT" ${EDU_TEE_ERR:+"$EDU_TEE_ERR"} 2>/dev/null
+	local i
+	for ((i = 0; i < 40; i++)); do
+		kill -0 "$EDU_TEE_OUT" ${EDU_TEE_ERR:+"$EDU_TEE_ERR"} 2>/dev/null || break
+		sleep 0.05
+	done
 	[ "$EDU_LOGGED" -eq 1 ] || [ -z "$EDU_UNIT" ] || edu_log_run "$s" "$(edu_diag "$s")"
 	rm -rf "$EDU_WORK"
 	exit "$s"

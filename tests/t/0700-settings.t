@@ -1,0 +1,107 @@
+#!/bin/bash
+# The settings file and the names that reach a path: .env (or EDU_ENV) is read, never executed,
+# yields to the environment, and is refused when group or others can read it; the Makefile's
+# targets read it; a source id or unit that is not [a-z][a-z0-9_]* (:YYYY) is never used as a
+# path or a pattern; GNU parallel's joblog is read by its column names.
+. "${EDU_ROOT:-.}/tests/lib.sh"
+. "$EDU_ROOT/tests/pipelines.sh"
+unset EDU_SLACK_WEBHOOK EDU_SMTP_URL EDU_SENDGRID_API_KEY EDU_RUN_ID
+export EDU_LOCK=$T/refresh.lock
+pl_db t0700
+fx=$EDU_ROOT/tests/fixtures
+pl_source ivac "$fx/ivac-colleges/fr-en-indicateurs-valeur-ajoutee-colleges_ods-export_first500.csv"
+
+# ---- .env ----
+env=$T/settings.env
+cat >"$env" <<EOF
+# a comment, then blank lines
+
+export EDU_LOG_DIR="$T/envlogs"
+EDU_REPORT_KEYS='3'
+EDU_TEST_LITERAL=\$(touch $T/executed)
+EOF
+chmod 644 "$env"
+EDU_ENV=$env run bash "$EDU_ROOT/pipelines/ivac.sh"
+is_status 78 "a settings file others can read is refused"
+like_err "^pipelines/ivac.sh: $env: readable or writable by group or others \(mode 644\), and it holds secrets: chmod 600 $env\$" \
+	"says why and what to do"
+is "$(sql 'select count(*) from colleges_indicateurs')" 0 "nothing is loaded"
+chmod 620 "$env"
+EDU_ENV=$env run bash "$EDU_ROOT/pipelines/ivac.sh"
+is_status 78 "nor one the group can write"
+
+chmod 600 "$env"
+unset EDU_LOG_DIR
+EDU_ENV=$env run bash "$EDU_ROOT/pipelines/ivac.sh" -R
+is_status 0 "a private settings file is read"
+ok "$([ -s "$T/envlogs/import.log" ]; echo $?)" "its EDU_LOG_DIR is used (quotes and export removed)"
+ok "$([ ! -e "$T/executed" ]; echo $?)" "its values are never executed"
+EDU_LOG_DIR=$T/mine EDU_ENV=$env run bash "$EDU_ROOT/pipelines/ivac.sh" -R
+ok "$([ -s "$T/mine/import.log" ] && [ "$(wc -l <"$T/envlogs/import.log")" -eq 1 ]; echo $?)" \
+	"the environment wins over the file"
+export EDU_LOG_DIR=$T/logs
+
+printf 'EDU_X=1\nrm -rf /tmp/nothing\n' >"$T/bad.env"
+chmod 600 "$T/bad.env"
+EDU_ENV=$T/bad.env run bash "$EDU_ROOT/pipelines/ivac.sh"
+is_status 78 "a line that is not NAME=value"
+like_err "^pipelines/ivac.sh: $T/bad.env:2: not a NAME=value line\$" "names the line, not its content"
+EDU_ENV=$T/missing.env run bash "$EDU_ROOT/pipelines/ivac.sh"
+is_status 78 "EDU_ENV naming no file"
+like_err "EDU_ENV=$T/missing.env: no such file" "says so"
+
+# The Makefile's targets read it: make db migrates the database the file names.
+printf 'PGDATABASE=t0700b\n' >"$T/db.env"
+chmod 600 "$T/db.env"
+createdb -T edu_template t0700b
+run env -u PGDATABASE EDU_ENV="$T/db.env" make -s -C "$EDU_ROOT" db
+is_status 0 "make db"
+is "$(PGDATABASE=t0700b sql "select count(*) > 0 from monitoring.schema_migrations")" t \
+	"migrated the database named by the settings file"
+dropdb t0700b
+
+# ---- names that are never paths nor patterns ----
+cp "$EDU_SOURCES" "$T/good.json"
+for bad in '../../x' 'a.b' 'A' '1x' 'iv ac'; do
+	jq --arg b "$bad" '.sources[0].id = $b' "$T/good.json" >"$EDU_SOURCES"
+	run bash "$EDU_ROOT/pipelines/refresh.sh"
+	is_status 78 "source id '$bad' in the config"
+	like_err "source id \"${bad//./\\.}\": not a name of the form \[a-z\]\[a-z0-9_\]\*" "named, with the rule"
+done
+jq '.sources[0].id = "a\nb"' "$T/good.json" >"$EDU_SOURCES"
+run bash "$EDU_ROOT/pipelines/refresh.sh"
+is_status 78 "an id holding a newline"
+cp "$T/good.json" "$EDU_SOURCES"
+is "$(find "$EDU_ROOT" -maxdepth 2 -name '*.out' -newer "$T/good.json" | wc -l)" 0 "no file written beside the scripts"
+for bad in '../x' 'ivac.*' 'ivac:24' 'dvf:2024x'; do
+	run bash "$EDU_ROOT/pipelines/refresh.sh" "$bad"
+	is_status 64 "unit '$bad' on the command line"
+done
+run bash "$EDU_ROOT/pipelines/refresh.sh" nosuch
+is_status 78 "an unknown source"
+like_err "no source nosuch" "is named"
+run bash "$EDU_ROOT/pipelines/status.sh" -o "$T/st.md" -x
+is_status 64 "status.sh: a bad option"
+
+# ---- GNU parallel's joblog, read by its column names: the same run with the columns reordered ----
+mkdir -p "$T/wrap"
+cat >"$T/wrap/parallel" <<'EOF'
+#!/bin/bash
+# The real GNU parallel, then its joblog's columns in another order (as another version may).
+log=
+prev=
+for a in "$@"; do [ "$prev" = --joblog ] && log=$a; prev=$a; done
+/usr/bin/parallel "$@"
+s=$?
+awk -F '\t' -v OFS='\t' '{ print $9, $7, $8, $1, $2, $3, $4, $5, $6 }' "$log" >"$log.x" && mv "$log.x" "$log"
+exit "$s"
+EOF
+chmod +x "$T/wrap/parallel"
+pl_source ival "$fx/ival-lycees/fr-en-indicateurs-de-resultat-des-lycees-gt_v2_export_built.csv"
+pl_rename_header "$fx/annuaire-education/fr-en-annuaire-education_dept35_2023-06.csv" \
+	Nom_etablissement Nom_de_l_etablissement "$T/annuaire.csv"
+pl_source annuaire "$T/annuaire.csv"
+PATH=$T/wrap:$PATH run bash "$EDU_ROOT/pipelines/refresh.sh" ival annuaire
+is_status 65 "columns in another order: the failed source's status"
+like_out '^ival: loaded: ' "the loaded source"
+like_out '^annuaire: FAILED \(exit 65\)' "the failed one"
