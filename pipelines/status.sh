@@ -91,7 +91,7 @@ now=$(date -u '+%Y-%m-%d %H:%M UTC')
 # of awk, kept in $EDU_WORK/term), the markdown and the SVG. It exits 2 when a source is STALE or
 # FAILING, 78 on a policy it cannot read.
 awk -F "$US" -v md="$EDU_WORK/md" -v svg="${svg:+$EDU_WORK/svg}" -v svgname="${svg##*/}" \
-	-v now="$now" -v w="$EDU_WORK" '
+	-v now="$now" -v w="$EDU_WORK" -v prog="$EDU_SCRIPT" -v config="$EDU_SOURCES" '
 function secs(d,   n, u) {
 	if (d !~ /^[0-9]+[mhdw]$/) return -1
 	n = substr(d, 1, length(d) - 1) + 0; u = substr(d, length(d))
@@ -133,7 +133,7 @@ BEGIN {
 {
 	id = $1; wa = secs($3); ea = secs($4)
 	if (wa < 0 || ea < 0 || wa > ea) {
-		printf "config/sources.json: source %s: warn_after %s, error_after %s: not durations like 36h or 8d, warn before error (cadence %s)\n", id, $3, $4, ($2 == "" ? "missing" : $2) > "/dev/stderr"
+		printf "%s: %s: source %s: warn_after %s, error_after %s: not durations like 36h or 8d, warn before error (cadence %s)\n", prog, config, id, $3, $4, ($2 == "" ? "missing" : $2) > "/dev/stderr"
 		cfgerr = 1
 		exit 78
 	}
@@ -143,7 +143,7 @@ BEGIN {
 	if (state == "STALE" || state == "FAILING") bad = 1
 	e = (id in lasterr) ? lasterr[id] : ""
 	rows = (id in nrows) ? nrows[id] : ""
-	printf fmt, id, state, human(a), $3 ", " $4, (chk[id] == "" ? "never" : chk[id]), (chg[id] == "" ? "–" : chg[id]), (imp[id] == "" ? "never" : imp[id]), (rows == "" ? "–" : rows), (length(e) > 90 ? substr(e, 1, 89) "…" : e)
+	printf fmt, id, state, human(a), $3 ", " $4, (chk[id] == "" ? "never" : chk[id]), (chg[id] == "" ? "-" : chg[id]), (imp[id] == "" ? "never" : imp[id]), (rows == "" ? "-" : rows), (length(e) > 90 ? substr(e, 1, 89) "…" : e)
 	printf "| %s | **%s** | %s | %s, %s | %s | %s | %s | %s | %s |\n", id, state, human(a), $3, $4, mdcell(chk[id] == "" ? "never" : chk[id]), mdcell(chg[id]), mdcell(imp[id] == "" ? "never" : imp[id]), mdcell(rows), mdcell(e) > md
 	ids[++nid] = id
 }
