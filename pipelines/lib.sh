@@ -320,6 +320,18 @@ edu_psql() {
 	fi
 }
 
+# edu_rows QUERY [PSQL-ARG...]: the rows of QUERY, one a line, fields separated by EDU_US (\037:
+# a tab is white space to read, and empty fields would merge); free text goes through
+# edu_oneline, so that a row stays one line.
+EDU_US=$'\037'
+edu_rows() {
+	local q=$1
+	shift
+	edu_psql -A -t -F "$EDU_US" "$@" <<<"$q"
+}
+# edu_oneline SQL-EXPRESSION: that text in SQL, never NULL, its tabs and line ends made spaces.
+edu_oneline() { printf "coalesce(translate(%s, E'\\t\\n\\r', '   '), '')" "$1"; }
+
 # edu_redact TEXT: TEXT with every secret of the environment (database password and URL,
 # webhook, SMTP server and password, API key) and any password in a URL replaced by [secret].
 edu_redact() {

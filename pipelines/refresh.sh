@@ -93,17 +93,13 @@ while read -r u; do
 	fi
 done <"$EDU_WORK/changed.raw"
 
-# history QUERY: this job's rows of monitoring.runs, one per line, fields separated by US
-# (\037: a tab is white space to read, and empty fields would merge); nothing when the database
-# cannot be read: the report then falls back on what the scripts printed.
-US=$'\037'
-history() {
-	edu_psql -A -t -F "$US" -v job="$EDU_RUN_ID" 2>/dev/null <<<"$1"
-}
-clean() { printf "translate(%s, E'\\\\t\\\\n\\\\r', '   ')" "$1"; }
+# history QUERY: this job's rows of monitoring.runs (edu_rows); nothing when the database cannot
+# be read: the report then falls back on what the scripts printed.
+US=$EDU_US
+history() { edu_rows "$1" -v job="$EDU_RUN_ID" 2>/dev/null; }
 
 # The check's lines in the check log: from the history when edu-ifmodified wrote it.
-history "select unit, outcome, coalesce(exit_status::text, ''), coalesce($(clean diagnostic), '')
+history "select unit, outcome, coalesce(exit_status::text, ''), $(edu_oneline diagnostic)
 	from monitoring.runs where job = :'job' and kind = 'check' order by id" >"$EDU_WORK/checks"
 if [ -s "$EDU_WORK/checks" ]; then
 	while IFS=$US read -r u outcome s diag; do
@@ -178,9 +174,9 @@ awk -F '\t' 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i
 history "select distinct on (unit) unit, outcome, coalesce(stage, ''), coalesce(exit_status::text, ''),
 		coalesce(rows_inserted, 0), coalesce(rows_updated, 0), coalesce(rows_deleted, 0),
 		coalesce(rows_unchanged, 0), to_char(extract(epoch from finished - started), 'FM999999990.00'),
-		coalesce($(clean diagnostic), ''),
-		coalesce($(clean "array_to_string(new_keys[1:${EDU_REPORT_KEYS:-5}], '; ')"), ''),
-		coalesce($(clean "array_to_string(removed_keys[1:${EDU_REPORT_KEYS:-5}], '; ')"), '')
+		$(edu_oneline diagnostic),
+		$(edu_oneline "array_to_string(new_keys[1:${EDU_REPORT_KEYS:-5}], '; ')"),
+		$(edu_oneline "array_to_string(removed_keys[1:${EDU_REPORT_KEYS:-5}], '; ')")
 	from monitoring.runs where job = :'job' and kind = 'load' order by unit, id desc" >"$EDU_WORK/loads"
 jq -r '.sources[] | [.id, .table] | @tsv' "$EDU_SOURCES" >"$EDU_WORK/tables"
 changed_data=0

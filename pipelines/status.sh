@@ -30,15 +30,14 @@ done
 shift $((OPTIND - 1))
 [ $# -eq 0 ] || { echo "$usage" >&2; exit 64; }
 
-US=$'\037'
-# q NAME QUERY: the rows of QUERY in $EDU_WORK/NAME, fields separated by US; exit 75 when the
-# database cannot be read.
+US=$EDU_US
+# q NAME QUERY: the rows of QUERY (edu_rows) in $EDU_WORK/NAME; exit 75 when the database cannot
+# be read.
 q() {
-	edu_psql -A -t -F "$US" -f - >"$EDU_WORK/$1" 2>"$EDU_WORK/psql.err" <<<"$2" ||
+	edu_rows "$2" >"$EDU_WORK/$1" 2>"$EDU_WORK/psql.err" ||
 		edu_fail 75 "cannot read the history: $(head -n 1 "$EDU_WORK/psql.err")"
 }
 utc() { printf "coalesce(to_char(%s at time zone 'UTC', 'YYYY-MM-DD HH24:MI\"Z\"'), '')" "$1"; }
-clean() { printf "coalesce(translate(%s, E'\\\\t\\\\n\\\\r|', '   /'), '')" "$1"; }
 
 # The policy of each source, in config order: id, cadence, warn_after, error_after.
 edu_ids >/dev/null || exit
@@ -64,7 +63,7 @@ q failing "with latest as (select distinct on (r.unit, r.kind) r.source,
 	errs as (select distinct on (source) source, finished, unit, kind, stage, exit_status, diagnostic
 		from monitoring.runs where outcome = 'failed' order by source, id desc)
 	select s.source, coalesce(f.failing, false), $(utc e.finished), coalesce(e.unit, ''),
-		coalesce(e.stage, e.kind, ''), coalesce(e.exit_status::text, ''), $(clean e.diagnostic)
+		coalesce(e.stage, e.kind, ''), coalesce(e.exit_status::text, ''), $(edu_oneline e.diagnostic)
 	from (select distinct source from monitoring.runs) s
 	left join (select source, bool_or(failed) as failing from latest group by source) f
 		using (source)
@@ -72,7 +71,7 @@ q failing "with latest as (select distinct on (r.unit, r.kind) r.source,
 # The last runs.
 q runs "select $(utc finished), unit, kind, coalesce(stage, ''), outcome,
 	coalesce(exit_status::text, ''), coalesce(rows_inserted::text, ''), coalesce(rows_updated::text, ''),
-	coalesce(rows_deleted::text, ''), $(clean "left(diagnostic, 100)")
+	coalesce(rows_deleted::text, ''), $(edu_oneline "left(diagnostic, 100)")
 	from monitoring.runs order by id desc limit ${EDU_STATUS_RUNS:-15}"
 # Rows of each source after each load: for a per-year source, the sum over its years of each
 # year's rows at that time.
