@@ -162,7 +162,8 @@ EDU_SOURCES=$demo/sources.json
 export EDU_SOURCES
 
 # ---- the production job itself: what changed is loaded, the views it feeds refreshed ----
-bash pipelines/refresh.sh
+# Never with the settings file (.env may name a real database), logging under the demo's directory.
+EDU_ENV='' EDU_LOG_DIR=$demo/logs bash pipelines/refresh.sh
 failed=$?
 
 # ---- the report ----
