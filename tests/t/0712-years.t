@@ -1,0 +1,50 @@
+#!/bin/bash
+# Per-year units in the production job: dvf:2024 and dvf:2025 are checked and loaded each on its
+# own (pipelines/dvf.sh -R YEAR, in parallel, each in its own transaction); when one year changes
+# upstream only that year reloads; the report and the history speak of the unit; a rehearsal of
+# one year changes nothing. Needs edu-ifmodified to take a unit id:YYYY (stream C).
+. "${EDU_ROOT:-.}/tests/lib.sh"
+. "$EDU_ROOT/tests/pipelines.sh"
+. "$EDU_ROOT/tests/httpd.sh"
+unset EDU_SLACK_WEBHOOK EDU_SMTP_URL EDU_SENDGRID_API_KEY EDU_RUN_ID
+export EDU_LOCK=$T/refresh.lock
+if ! echo dvf:2025 | edu-ifmodified -f -q >/dev/null 2>&1; then
+	ok 0 "per-year units # SKIP edu-ifmodified does not take id:YYYY yet (stream C)"
+	exit 0
+fi
+pl_db t0712
+geo=$FIX/dvf/geo-dvf_full-csv_2025_dept01_first70rows_TRANSCRIBED.csv
+mkdir -p "$T/www/dvf/2024" "$T/www/dvf/2025"
+pl_gzip "$geo" "$T/www/dvf/2025/full.csv.gz"
+sed 's/^2025-\([0-9]*\),2025-/2024-\1,2024-/' "$geo" >"$T/geo2024.csv"
+pl_gzip "$T/geo2024.csv" "$T/www/dvf/2024/full.csv.gz"
+echo '{}' >"$T/script.json"
+httpd_start "$T/script.json" "$T/www"
+. "$EDU_ROOT/tests/ops.sh"
+ops_only dvf
+jq --arg u "$BASE/dvf/{year}/full.csv.gz" '.sources |= map(.url = $u)' "$EDU_SOURCES" >"$T/s.json" &&
+	mv "$T/s.json" "$EDU_SOURCES"
+rows=$(($(wc -l <"$geo") - 1))
+
+run bash "$EDU_ROOT/pipelines/refresh.sh" dvf:2024 dvf:2025
+is_status 0 "two years, new"
+like_out "^dvf:2024: loaded: table=dvf_mutations inserted=$rows " "2024 loaded"
+like_out "^dvf:2025: loaded: table=dvf_mutations inserted=$rows " "2025 loaded"
+is "$(sql 'select annee, count(*) from dvf_mutations group by 1 order by 1' | tr '\n' ' ')" \
+	"2024|$rows 2025|$rows " "each year in the table"
+job=$(sql "select job from monitoring.runs where unit = 'dvf:2025' and kind = 'load' order by id desc limit 1")
+ok "$([ -n "$job" ]; echo $?)" "each year's load in the history under its unit"
+
+# 2025 republished with one sale less: only 2025 reloads.
+{ head -n "$rows" "$geo"; } | pl_gzip /dev/stdin "$T/www/dvf/2025/full.csv.gz"
+before=$(sql "select count(*) from dvf_mutations where annee = 2024")
+run bash "$EDU_ROOT/pipelines/refresh.sh" -n dvf:2024 dvf:2025
+is_status 0 "the rehearsal of the changed year"
+like_out "^dvf:2025: would load: table=dvf_mutations inserted=0 updated=0 deleted=1 " "it would delete one sale"
+is "$(grep -c '^dvf:2024' "$OUT")" 0 "2024 unchanged upstream"
+is "$(sql "select count(*) from dvf_mutations where annee = 2025")" "$rows" "the rehearsal changed nothing"
+run bash "$EDU_ROOT/pipelines/refresh.sh" dvf:2024 dvf:2025
+is_status 0 "the real run"
+like_out "^dvf:2025: loaded: table=dvf_mutations inserted=0 updated=0 deleted=1 " "only 2025 reloads"
+is "$(grep -c '^dvf:2024' "$OUT")" 0 "2024 is left alone"
+is "$(sql "select count(*) from dvf_mutations where annee = 2024")" "$before" "2024's rows untouched"
