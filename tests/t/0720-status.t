@@ -41,7 +41,7 @@ is "$(cat "$OUT")" "svg 3" "the chart is an SVG with a panel per source"
 if pgcopy_labels; then
 	pl_run ivac -R
 	status
-	like_out '^ivac +[▁-█]{2} +500 → 500$' "ivac's rows over its two loads"
+	like_out '^ivac +(▁|▂|▃|▄|▅|▆|▇|█){2} +500 → 500$' "ivac's rows over its two loads"
 else
 	ok 0 "rows over time # SKIP the load history rows of edu-pgcopy (stream B) not there yet"
 fi
