@@ -171,6 +171,7 @@ END {
 	print "|---|---|---|---|---|---|---|---|---|---|" > md
 	print ""
 	print "last runs"
+	printf "%-17s %-10s %-5s %-9s %-9s %4s %8s %8s %8s  %s\n", "finished", "unit", "kind", "stage", "outcome", "exit", "inserted", "updated", "deleted", "diagnostic"
 	while ((getline l < (w "/runs")) > 0) {
 		split(l, f, FS)
 		printf "%-17s %-10s %-5s %-9s %-9s %4s %8s %8s %8s  %s\n", f[1], f[2], f[3], f[4], f[5], f[6], f[7], f[8], f[9], f[10]
