@@ -45,6 +45,13 @@ last=$(sql 'select coalesce(max(id), 0) from monitoring.runs')
 export EDU_SLACK_WEBHOOK=$BASE/hook/x
 log_clear
 
+# make check-updates: what changed, nothing downloaded nor loaded.
+run make -s -C "$EDU_ROOT" check-updates
+is_status 0 "make check-updates"
+is "$(sort "$OUT")" "$(printf '%s: changed upstream\n' communes ivac onisep)" "says what changed"
+is "$(state)" "$before" "and changes nothing"
+ok "$(grep -q "stage=job outcome=ok status=0 changed=3 " "$EDU_LOG_DIR/check.log"; echo $?)" "the check is in the check log"
+
 run bash "$EDU_ROOT/pipelines/refresh.sh" -n
 is_status 0 "the rehearsal"
 like_out '^ivac: would load: table=colleges_indicateurs inserted=0 updated=1 deleted=0 unchanged=499 ' \
