@@ -26,6 +26,7 @@ smtp_start() {
 	port=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 	/usr/bin/python3 -m aiosmtpd -n -l "127.0.0.1:$port" -c aiosmtpd.handlers.Mailbox "$T/mail" &
 	SMTP_PID=$!
+	# shellcheck disable=SC2154 # _n is the TAP counter of tests/lib.sh
 	trap 'httpd_stop; kill "$SMTP_PID" 2>/dev/null; wait "$SMTP_PID" 2>/dev/null; echo "1..$_n"; rm -rf "$T"' EXIT
 	for _ in $(seq 100); do (echo >/dev/tcp/127.0.0.1/"$port") 2>/dev/null && break; sleep 0.1; done
 	EDU_SMTP_URL=smtp://127.0.0.1:$port

@@ -28,7 +28,6 @@ fi
 
 # Before: ival and onisep loaded, onisep as published before three establishments opened and
 # while one that has since closed was still listed.
-new3=$(sed -n '2,4p' "$onisep" | cut -d';' -f1 | tr -d '\357\273\277"')
 { head -n 1 "$onisep"; tail -n +5 "$onisep"; echo '0359999D;"Collège Fermé";CLG;collège;public;"MINISTERE DE L'"'"'EDUCATION NATIONALE";"1 rue X";35000;Rennes;35238;Ille-et-Vilaine;Rennes;Bretagne;"02 99 00 00 00";-1.6;48.1;https://www.onisep.fr/x'; } >"$T/onisep-old.csv"
 ops_serve onisep "$T/onisep-old.csv"
 ops_serve ival "$fx/ival-lycees/fr-en-indicateurs-de-resultat-des-lycees-gt_v2_export_built.csv"
@@ -65,7 +64,7 @@ for want in 'ivac: loaded: table=colleges_indicateurs inserted=500' 'onisep: loa
 	'annuaire: FAILED \(exit 65\): at normalize: edu-normalize: .*Nom_etablissement'; do
 	ok "$(grep -Eq "$want" <<<"$msg"; echo $?)" "Slack is told: $want"
 done
-mail=$(find "$T/mail/new" -type f -newer "$T/onisep-old.csv" | xargs ls -t | head -n 1)
+mail=$(find "$T/mail/new" -type f -printf "%T@ %p\n" | sort -n | tail -n 1 | cut -d" " -f2-)
 ok "$(grep -q 'onisep: loaded: .* inserted=3 updated=0 deleted=1' "$mail"; echo $?)" "the mail has the counts"
 if pgcopy_labels; then
 	k=$(sed -n '2p' "$onisep" | cut -d';' -f1-2 | tr -d '\357\273\277"' | tr ';' ' ')

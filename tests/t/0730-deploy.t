@@ -83,6 +83,7 @@ ok "$(grep -q "considering log $T/lr/logs/import.log" "$ERR"; echo $?)" "it take
 wf=$EDU_ROOT/.github/workflows
 ok "$(grep -q 'cron: "0 2 \* \* \*"' "$wf/check-updates.yml" && grep -q 'run: make check-updates$' "$wf/check-updates.yml"; echo $?)" \
 	"check-updates.yml checks daily at 02:00"
+# shellcheck disable=SC2016 # the workflow's own variable, literally
 ok "$(grep -q 'run: bash pipelines/status.sh -o "$GITHUB_STEP_SUMMARY"$' "$wf/check-updates.yml"; echo $?)" \
 	"and writes the status report to the job summary"
 ok "$(grep -q 'run: pipelines/refresh.sh$' "$wf/refresh.yml"; echo $?)" "refresh.yml keeps loading"
