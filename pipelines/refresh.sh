@@ -38,6 +38,12 @@ shift $((OPTIND - 1))
 case $jobs in
 '' | *[!0-9]* | 0) edu_fail 64 "-j $jobs: not a positive number" ;;
 esac
+# Numbers of the settings, used in SQL and arithmetic: digits only.
+keep=${EDU_HISTORY_DAYS:-400}
+nkeys=${EDU_REPORT_KEYS:-5}
+case $keep$nkeys in
+*[!0-9]*) edu_fail 78 "EDU_HISTORY_DAYS=$keep, EDU_REPORT_KEYS=$nkeys: whole numbers expected" ;;
+esac
 # This run's id: every tool records it in its history rows, so the report reads this job's.
 EDU_RUN_ID=${EDU_RUN_ID:-$(date -u +%Y%m%dT%H%M%SZ)-$$}
 export EDU_RUN_ID
@@ -135,7 +141,7 @@ if [ "$check_only" -eq 1 ]; then
 	sed 's/$/: changed upstream/' "$EDU_WORK/changed"
 	[ -s "$EDU_WORK/changed" ] || echo "refresh: no source changed since its last import"
 	cat "$EDU_WORK/report"
-	edu_psql -c "select monitoring.prune_runs(${EDU_HISTORY_DAYS:-400})" >/dev/null 2>&1
+	edu_psql -c "select monitoring.prune_runs($keep)" >/dev/null 2>&1
 	[ "$status" -eq 0 ] || [ "$retry_only" -eq 0 ] || status=75
 	exit "$status"
 fi
@@ -175,8 +181,8 @@ history "select distinct on (unit) unit, outcome, coalesce(stage, ''), coalesce(
 		coalesce(rows_inserted, 0), coalesce(rows_updated, 0), coalesce(rows_deleted, 0),
 		coalesce(rows_unchanged, 0), to_char(extract(epoch from finished - started), 'FM999999990.00'),
 		$(edu_oneline diagnostic),
-		$(edu_oneline "array_to_string(new_keys[1:${EDU_REPORT_KEYS:-5}], '; ')"),
-		$(edu_oneline "array_to_string(removed_keys[1:${EDU_REPORT_KEYS:-5}], '; ')")
+		$(edu_oneline "array_to_string(new_keys[1:$nkeys], '; ')"),
+		$(edu_oneline "array_to_string(removed_keys[1:$nkeys], '; ')")
 	from monitoring.runs where job = :'job' and kind = 'load' order by unit, id desc" >"$EDU_WORK/loads"
 jq -r '.sources[] | [.id, .table] | @tsv' "$EDU_SOURCES" >"$EDU_WORK/tables"
 changed_data=0
@@ -195,9 +201,9 @@ while read -r u; do
 			printf '%s: %s: table=%s inserted=%s updated=%s deleted=%s unchanged=%s seconds=%s\n' \
 				"$u" "$verb" "$table" "$ins" "$upd" "$del" "$unch" "$secs" >>"$EDU_WORK/report"
 			[ -z "$new" ] || printf '%s: %s new: %s%s\n' "$u" "$ins" "$new" \
-				"$([ "$ins" -le "${EDU_REPORT_KEYS:-5}" ] || echo '; …')" >>"$EDU_WORK/report"
+				"$([ "$ins" -le "$nkeys" ] || echo '; …')" >>"$EDU_WORK/report"
 			[ -z "$removed" ] || printf '%s: %s removed: %s%s\n' "$u" "$del" "$removed" \
-				"$([ "$del" -le "${EDU_REPORT_KEYS:-5}" ] || echo '; …')" >>"$EDU_WORK/report"
+				"$([ "$del" -le "$nkeys" ] || echo '; …')" >>"$EDU_WORK/report"
 			[ $((ins + upd + del)) -eq 0 ] || changed_data=1
 		else
 			# A load the history does not show (edu-pgcopy without -s): its summary line.
@@ -238,8 +244,8 @@ if [ "$dry" -eq 0 ]; then
 			failed "$s"
 		fi
 	fi
-	# Bounded history: EDU_HISTORY_DAYS (default 400), the newest runs of each unit kept.
-	edu_psql -c "select monitoring.prune_runs(${EDU_HISTORY_DAYS:-400})" >/dev/null 2>"$EDU_WORK/prune.err" ||
+	# Bounded history: EDU_HISTORY_DAYS (default 400) days, the newest runs of each unit kept.
+	edu_psql -c "select monitoring.prune_runs($keep)" >/dev/null 2>"$EDU_WORK/prune.err" ||
 		printf '%s: the history could not be pruned: %s\n' "$EDU_SCRIPT" "$(head -n 1 "$EDU_WORK/prune.err")" >&2
 fi
 [ -s "$EDU_WORK/changed" ] || echo "refresh: no source changed since its last import" >>"$EDU_WORK/report"

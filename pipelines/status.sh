@@ -30,6 +30,8 @@ done
 shift $((OPTIND - 1))
 [ $# -eq 0 ] || { echo "$usage" >&2; exit 64; }
 
+nruns=${EDU_STATUS_RUNS:-15}
+case $nruns in '' | *[!0-9]*) edu_fail 78 "EDU_STATUS_RUNS=$nruns: a whole number expected" ;; esac
 US=$EDU_US
 # q NAME QUERY: the rows of QUERY (edu_rows) in $EDU_WORK/NAME; exit 75 when the database cannot
 # be read.
@@ -72,7 +74,7 @@ q failing "with latest as (select distinct on (r.unit, r.kind) r.source,
 q runs "select $(utc finished), unit, kind, coalesce(stage, ''), outcome,
 	coalesce(exit_status::text, ''), coalesce(rows_inserted::text, ''), coalesce(rows_updated::text, ''),
 	coalesce(rows_deleted::text, ''), $(edu_oneline "left(diagnostic, 100)")
-	from monitoring.runs order by id desc limit ${EDU_STATUS_RUNS:-15}"
+	from monitoring.runs order by id desc limit $nruns"
 # Rows of each source after each load: for a per-year source, the sum over its years of each
 # year's rows at that time.
 q rows "with l as (select source, unit, id, finished,

@@ -82,6 +82,11 @@ is_status 78 "an unknown source"
 like_err "no source nosuch" "is named"
 run bash "$EDU_ROOT/pipelines/status.sh" -o "$T/st.md" -x
 is_status 64 "status.sh: a bad option"
+EDU_HISTORY_DAYS="1); drop table communes; --" run bash "$EDU_ROOT/pipelines/refresh.sh" ivac
+is_status 78 "a setting that should be a number"
+is "$(sql "select count(*) from pg_tables where tablename = 'communes'")" 1 "never reaches SQL"
+EDU_STATUS_RUNS=x run bash "$EDU_ROOT/pipelines/status.sh" -o "$T/st.md"
+is_status 78 "status.sh too"
 
 # ---- GNU parallel's joblog, read by its column names: the same run with the columns reordered ----
 mkdir -p "$T/wrap"
