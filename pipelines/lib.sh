@@ -76,7 +76,9 @@ edu_getopts() {
 # scripts, files and history rows, so anything else (a path, a pattern) is never used.
 edu_valid_unit() { [[ $1 =~ ^[a-z][a-z0-9_]*(:[0-9]{4})?$ ]]; }
 
-# edu_ids: the source ids of the config, one per line. A malformed id stops the script (78).
+# edu_ids: the source ids of the config, one per line. A malformed id stops the script (78): call
+# it in a subshell, ids=$(edu_ids) || exit, since an exit inside a redirected function leaves a
+# copy of the script's output open.
 edu_ids() {
 	local out
 	out=$(jq -r '.sources[] | .id | if type == "string" and test("\\A[a-z][a-z0-9_]*\\z") then .

@@ -68,7 +68,8 @@ fi
 
 # The units to check: those given (an id, or id:YYYY), else every source of the config. A name
 # that is not a unit is never used as a path or a pattern.
-edu_ids >"$EDU_WORK/ids" || exit
+ids=$(edu_ids) || exit
+printf '%s\n' "$ids" >"$EDU_WORK/ids"
 if [ $# -gt 0 ]; then
 	for u in "$@"; do
 		edu_valid_unit "$u" || edu_fail 64 "'$u': not a source id or id:YYYY"

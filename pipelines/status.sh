@@ -41,8 +41,9 @@ q() {
 }
 utc() { printf "coalesce(to_char(%s at time zone 'UTC', 'YYYY-MM-DD HH24:MI\"Z\"'), '')" "$1"; }
 
-# The policy of each source, in config order: id, cadence, warn_after, error_after.
-edu_ids >/dev/null || exit
+# The policy of each source, in config order: id, cadence, warn_after, error_after; the ids
+# checked first (in a subshell: edu_ids exits on a bad one).
+(edu_ids >/dev/null) || exit
 jq -r --arg us "$US" 'def dflt: {daily: ["36h", "3d"], weekly: ["8d", "15d"], monthly: ["32d", "62d"],
 		semiannual: ["183d", "366d"], yearly: ["366d", "731d"]}[.cadence // ""] // [null, null];
 	.sources[] | [.id, (.cadence // ""), (.warn_after // dflt[0] // ""), (.error_after // dflt[1] // "")]
