@@ -276,15 +276,10 @@ edu_year_of() {
 
 # ---- the database, the history and the logs ----
 
-# edu_psql ARG...: psql on the configured database (DATABASE_URL, else libpq's environment),
-# quiet, stopping at the first error, without psqlrc. A password in DATABASE_URL goes to psql
-# through PGPASSWORD, never on its command line, where ps(1) would show it to every user.
-edu_psql() {
+# edu_db_split: EDU_DB_CONN becomes DATABASE_URL without its password, EDU_DB_PW the password
+# (decoded), from a URI's user info or password= parameter, or a key=value string's password.
+edu_db_split() {
 	local url=${DATABASE_URL:-} pw='' rest auth tail
-	if [ -z "$url" ]; then
-		psql -X -q -v ON_ERROR_STOP=1 "$@"
-		return $? # explicit: in a trap handler, a bare return gives the status before the trap
-	fi
 	case $url in
 	postgres://* | postgresql://*)
 		rest=${url#*://}
@@ -315,10 +310,23 @@ edu_psql() {
 		fi
 		;;
 	esac
-	if [ -n "$pw" ]; then
-		PGPASSWORD=$pw psql -X -q -v ON_ERROR_STOP=1 -d "$url" "$@"
+	EDU_DB_CONN=$url
+	EDU_DB_PW=$pw
+}
+
+# edu_psql ARG...: psql on the configured database (DATABASE_URL, else libpq's environment),
+# quiet, stopping at the first error, without psqlrc. A password in DATABASE_URL goes to psql
+# through PGPASSWORD, never on its command line, where ps(1) would show it to every user.
+edu_psql() {
+	if [ -z "${DATABASE_URL:-}" ]; then
+		psql -X -q -v ON_ERROR_STOP=1 "$@"
+		return $? # explicit: in a trap handler, a bare return gives the status before the trap
+	fi
+	edu_db_split
+	if [ -n "$EDU_DB_PW" ]; then
+		PGPASSWORD=$EDU_DB_PW psql -X -q -v ON_ERROR_STOP=1 -d "$EDU_DB_CONN" "$@"
 	else
-		psql -X -q -v ON_ERROR_STOP=1 -d "$url" "$@"
+		psql -X -q -v ON_ERROR_STOP=1 -d "$EDU_DB_CONN" "$@"
 	fi
 }
 
@@ -338,13 +346,14 @@ edu_oneline() { printf "coalesce(translate(%s, E'\\t\\n\\r', '   '), '')" "$1"; 
 # webhook, SMTP server and password, API key) and any password in a URL replaced by [secret].
 edu_redact() {
 	local t=$1 v
-	for v in "${DATABASE_URL:-}" "${PGPASSWORD:-}" "${EDU_SLACK_WEBHOOK:-}" "${EDU_SMTP_URL:-}" \
-		"${EDU_SMTP_PASSWORD:-}" "${EDU_SENDGRID_API_KEY:-}"; do
+	edu_db_split
+	for v in "${DATABASE_URL:-}" "$EDU_DB_PW" "${PGPASSWORD:-}" "${EDU_SLACK_WEBHOOK:-}" \
+		"${EDU_SMTP_URL:-}" "${EDU_SMTP_PASSWORD:-}" "${EDU_SENDGRID_API_KEY:-}"; do
 		[ "${#v}" -ge 4 ] && t=${t//"$v"/[secret]}
 	done
-	while [[ $t =~ ^(.*://[^/@[:space:]:]*):[^/@[:space:]]*@(.*)$ ]]; do
-		t="${BASH_REMATCH[1]}:[secret]@${BASH_REMATCH[2]}"
-	done
+	case $t in
+	*://*@*) t=$(printf '%s' "$t" | sed -E 's#(://[^/@[:space:]:]*):[^/@[:space:]]*@#\1:[secret]@#g') ;;
+	esac
 	printf '%s' "$t"
 }
 

@@ -84,6 +84,18 @@ ok "$(tail -n 1 "$log/import.log" | grep -q 'error="edu-fetch: cannot reach \[se
 is "$(sql "select diagnostic from monitoring.runs where unit = 'ivac' and outcome = 'failed'")" \
 	"edu-fetch: cannot reach [secret]: refused" "and so has the history"
 
+# The other forms of a password in DATABASE_URL: a key=value string, a URI's query parameter.
+: >"$T/psql.argv"
+: >"$T/psql.pw"
+for url in "host=$PGHOST port=$PGPORT dbname=t0702 user=edu password='kv s3cret\\'x'" \
+	"postgresql:///t0702?host=$PGHOST&password=qp-s3cret&port=$PGPORT"; do
+	DATABASE_URL=$url PATH=$T/fake:$T/spy:$PATH run bash "$T/pl/ivac.sh"
+	is_status 75 "a failure recorded through DATABASE_URL=${url%%password*}…"
+done
+is "$(sql "select count(*) from monitoring.runs where unit = 'ivac' and outcome = 'failed'")" 3 "both recorded"
+ok "$(grep -q 's3cret' "$T/psql.argv"; [ $? -eq 1 ]; echo $?)" "no password on psql's command line"
+is "$(sort -u "$T/psql.pw" | tr '\n' '|')" "PGPASSWORD=kv s3cret'x|PGPASSWORD=qp-s3cret|" "psql gets each through PGPASSWORD"
+
 # Bounded: past EDU_LOG_MAX_KB the log moves to LOG.log.1.
 head -c 3000 /dev/zero | tr '\0' x >"$log/import.log"
 EDU_LOG_MAX_KB=2 run bash "$EDU_ROOT/pipelines/ivac.sh" -R
