@@ -121,3 +121,14 @@ like_err "another refresh holds $EDU_LOCK: try again later" "says why"
 wait "$first"
 is "$?" 0 "the first run ends well"
 is "$(table_sum colleges_indicateurs)" "$before" "the table is as the first run left it"
+
+# Bounded history: runs older than EDU_HISTORY_DAYS go, the newest 20 of each unit stay.
+sql "insert into monitoring.runs (unit, source, kind, started, finished, outcome)
+	select 'oldsrc', 'oldsrc', 'check', now() - make_interval(days => 500 + i), now() - make_interval(days => 500 + i),
+		'unchanged' from generate_series(1, 30) i"
+EDU_HISTORY_DAYS=1000 run bash "$EDU_ROOT/pipelines/refresh.sh" ival
+is "$(sql "select count(*) from monitoring.runs where unit = 'oldsrc'")" 30 "kept while younger than EDU_HISTORY_DAYS"
+EDU_HISTORY_DAYS=400 run bash "$EDU_ROOT/pipelines/refresh.sh" ival
+is_status 0 "a run that prunes"
+is "$(sql "select count(*) || ' ' || (min(finished) at time zone 'UTC')::date from monitoring.runs where unit = 'oldsrc'")" \
+	"20 $(date -u -d '520 days ago' +%F)" "then only the newest 20"
