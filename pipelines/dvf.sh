@@ -4,7 +4,7 @@
 # recorded as the unit dvf:YEAR. Only that year's rows are replaced: id_mutation is not stable
 # between releases, so rows cannot be upserted. A year the publisher stops publishing is kept
 # unless -D drops it.
-#   pipelines/dvf.sh [-DhR] [YEAR]  YEAR defaults to the year of the file's first mutation
+#   pipelines/dvf.sh [-DhnR] [YEAR] YEAR defaults to the year of the file's first mutation
 #   -D  delete YEAR (then required) from dvf_mutations instead of loading it; nothing is downloaded
 # The archive is fully decompressed (and its CRC checked) before anything reads it.
 # shellcheck disable=SC2034 # read by lib.sh's edu_getopts

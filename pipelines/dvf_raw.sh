@@ -6,7 +6,7 @@
 # as Etalab builds them (etalab_columns below), so that a year loads the same from either source.
 # The first header column was renamed (Code service CH, then Identifiant de document); the
 # mapping does not use it, so both headers load. A year is kept unless -D drops it.
-#   pipelines/dvf_raw.sh [-DhR] [YEAR]  YEAR defaults to the year of the file's first mutation
+#   pipelines/dvf_raw.sh [-DhnR] [YEAR] YEAR defaults to the year of the file's first mutation
 #   -D  delete YEAR (then required) from dvf_mutations instead of loading it; nothing is downloaded
 # shellcheck disable=SC2034 # read by lib.sh's edu_getopts
 EDU_OPTS=D EDU_ARGS='[YEAR]'

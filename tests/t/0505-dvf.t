@@ -203,7 +203,7 @@ pl_run dvf_raw -D
 is_status 64 "-D needs a year"
 like_err "^pipelines/dvf_raw.sh: -D: which year to drop\?" "says so"
 pl_run dvf -h
-is "$(cat "$OUT")" "usage: pipelines/dvf.sh [-DhR] [YEAR]" "usage names -D"
+is "$(cat "$OUT")" "usage: pipelines/dvf.sh [-DhnR] [YEAR]" "usage names -D"
 pl_source dvf_raw "$T/nowhere/{year}.zip"
 sql "update monitoring.data_sources set known_sha256 = 'seen' where id = 'dvf_raw:2020'" >/dev/null
 pl_run dvf_raw -D 2020
