@@ -124,7 +124,7 @@ edu_exit() {
 
 # edu_fetch SOURCE FILE [OPTION...]: download SOURCE (an id of the sources config) into FILE,
 # complete or absent; the options go to edu-fetch. `-y YEAR` makes the unit SOURCE:YEAR. In a
-# rehearsal (-n) the download is not recorded: edu-fetch runs without a database.
+# rehearsal (-n) the download is not recorded (edu-fetch -D).
 edu_fetch() {
 	local src=$1 file=$2 y=
 	shift 2
@@ -132,8 +132,7 @@ edu_fetch() {
 	EDU_UNIT=${EDU_UNIT:-$src${y:+:$y}}
 	EDU_STAGE=fetch
 	if [ "$EDU_DRY" -eq 1 ]; then
-		env -u DATABASE_URL -u PGHOST -u PGHOSTADDR -u PGSERVICE -u PGDATABASE \
-			edu-fetch "$@" -o "$file" "$src"
+		edu-fetch -D "$@" -o "$file" "$src"
 	else
 		edu-fetch "$@" -o "$file" "$src"
 	fi
