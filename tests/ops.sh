@@ -40,5 +40,3 @@ history() {
 	sql "select unit || '|' || kind || '|' || coalesce(stage, '') || '|' || outcome || '|' ||
 		coalesce(exit_status::text, '') from monitoring.runs where $1 order by id"
 }
-# pgcopy_labels: edu-pgcopy names new and removed keys (-L): the history has them.
-pgcopy_labels() { edu-pgcopy -h 2>&1 | grep -q -- '-L'; }

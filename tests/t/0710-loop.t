@@ -21,10 +21,6 @@ httpd_start "$T/script.json" "$T/www"
 smtp_start
 export EDU_SLACK_WEBHOOK=$BASE/hook/T000/B000/secret-token
 ops_only ival ivac onisep annuaire
-if pgcopy_labels; then
-	jq '.sources |= map(if .id == "onisep" then .label = "nom" else . end)' "$EDU_SOURCES" >"$T/s.json" &&
-		mv "$T/s.json" "$EDU_SOURCES"
-fi
 
 # Before: ival and onisep loaded, onisep as published before three establishments opened and
 # while one that has since closed was still listed.
@@ -68,16 +64,10 @@ for want in 'ivac: loaded: table=colleges_indicateurs inserted=500' 'onisep: loa
 done
 mail=$(find "$T/mail/new" -type f -printf "%T@ %p\n" | sort -n | tail -n 1 | cut -d" " -f2-)
 ok "$(grep -q 'onisep: loaded: .* inserted=3 updated=0 deleted=1' "$mail"; echo $?)" "the mail has the counts"
-if pgcopy_labels; then
-	k=$(sed -n '2p' "$onisep" | cut -d';' -f1-2 | tr -d '\357\273\277"' | tr ';' ' ')
-	ok "$(grep -qF "onisep: 3 new: " <<<"$msg" && grep -qF "$k" <<<"$msg"; echo $?)" "the new establishments with their names"
-	ok "$(grep -qF 'onisep: 1 removed: 0359999D Collège Fermé' <<<"$msg"; echo $?)" "the closed one with its name"
-	ok "$(grep -qF "$k" "$mail"; echo $?)" "the mail names them too"
-else
-	for d in "new keys in Slack" "removed keys in Slack" "new keys in the mail"; do
-		ok 0 "$d # SKIP edu-pgcopy -L (stream B) not there yet"
-	done
-fi
+k=$(sed -n '2p' "$onisep" | cut -d';' -f1-2 | tr -d '\357\273\277"' | tr ';' ' ')
+ok "$(grep -qF "onisep: 3 new: " <<<"$msg" && grep -qF "$k" <<<"$msg"; echo $?)" "the new establishments with their names"
+ok "$(grep -qF 'onisep: 1 removed: 0359999D Collège Fermé' <<<"$msg"; echo $?)" "the closed one with its name"
+ok "$(grep -qF "$k" "$mail"; echo $?)" "the mail names them too"
 
 run bash "$EDU_ROOT/pipelines/status.sh"
 is_status 2 "the status report fails"
