@@ -192,13 +192,17 @@ while read -r u; do
 	n=$((n + 1))
 	s=$(awk -F '\t' -v n="$n" '$1 == n { print $2 }' "$EDU_WORK/exits")
 	s=${s:-70}
-	row=$(awk -F "$US" -v u="$u" '$1 == u { print; exit }' "$EDU_WORK/loads")
+	# The unit's row; for a per-year source checked as a whole (never imported: "dvf"), the row
+	# of the year its script loaded ("dvf:2025").
+	row=$(awk -F "$US" -v u="$u" '$1 == u { print; found = 1; exit }
+		{ split($1, p, ":"); if (p[1] == u && alt == "") alt = $0 }
+		END { if (!found && alt != "") print alt }' "$EDU_WORK/loads")
 	table=$(awk -F '\t' -v id="${u%%:*}" '$1 == id { print $2 }' "$EDU_WORK/tables")
 	if [ "$s" -eq 0 ]; then
 		verb=loaded
 		[ "$dry" -eq 0 ] || verb="would load"
 		if [ -n "$row" ]; then
-			IFS=$US read -r _ _ _ _ ins upd del unch secs _ new removed <<<"$row"
+			IFS=$US read -r u _ _ _ ins upd del unch secs _ new removed <<<"$row"
 			printf '%s: %s: table=%s inserted=%s updated=%s deleted=%s unchanged=%s seconds=%s\n' \
 				"$u" "$verb" "$table" "$ins" "$upd" "$del" "$unch" "$secs" >>"$EDU_WORK/report"
 			[ -z "$new" ] || printf '%s: %s new: %s%s\n' "$u" "$ins" "$new" \

@@ -19,7 +19,7 @@ server_gone() { ! curl -s -o /dev/null --max-time 2 "http://127.0.0.1:$(cat "$de
 run sh "$EDU_ROOT/pipelines/demo.sh" -d "$demo"
 is_status 0 "the first demo run"
 for id in $ids; do
-	like_out "^$id: loaded: table=[a-z_]+ inserted=[1-9]" "$id is new and loaded"
+	like_out "^$id(:[0-9]{4})?: loaded: table=[a-z_]+ inserted=[1-9]" "$id is new and loaded (a per-year source: the year it loaded)"
 done
 is "$(grep -c ': loaded: table=.* inserted=[1-9]' "$OUT")" "$n" "one load per source of the config ($n), each inserting rows"
 like_out '^views: .*mv_lycees_with_metrics' "the lycées view is refreshed once, after the loads"
