@@ -65,6 +65,17 @@ _Noreturn void edu_broken_pipe(void) __attribute__((noreturn));
 /* noreturn as an attribute too: cppcheck does not read C11's _Noreturn. */
 _Noreturn void edu_die(int status, const char *fmt, ...)
     __attribute__((noreturn, format(printf, 2, 3)));
+/*
+ * exit(3), the way out of edu_die and of a tool's own fatal errors. In a fuzzing build
+ * (-DEDU_FUZZ: tests/fuzz/ only, never a tool) it longjmps to edu_fuzz_exit when that is set,
+ * leaving the status in edu_fuzz_status, so that a harness survives every input a tool refuses.
+ */
+_Noreturn void edu_exit(int status) __attribute__((noreturn));
+#ifdef EDU_FUZZ
+#include <setjmp.h>
+extern jmp_buf *edu_fuzz_exit;
+extern int edu_fuzz_status;
+#endif
 void edu_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void edu_vwarn(const char *fmt, va_list ap);
 /* The first diagnostic printed by this process ("prog: message"), or NULL; and the status given

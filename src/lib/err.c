@@ -16,6 +16,21 @@ const char *edu_prog = "edu";
  * own failure after the fact (edu-pgcopy writes them to the run history after its rollback). */
 static char first_diag[1024];
 static int die_status;
+#ifdef EDU_FUZZ
+jmp_buf *edu_fuzz_exit;
+int edu_fuzz_status;
+#endif
+
+void edu_exit(int status)
+{
+#ifdef EDU_FUZZ
+	if (edu_fuzz_exit != NULL) {
+		edu_fuzz_status = status;
+		longjmp(*edu_fuzz_exit, 1);
+	}
+#endif
+	exit(status);
+}
 
 void edu_setprog(const char *argv0)
 {
@@ -86,7 +101,7 @@ void edu_die(int status, const char *fmt, ...)
 	va_start(ap, fmt);
 	edu_vwarn(fmt, ap);
 	va_end(ap);
-	exit(status);
+	edu_exit(status);
 }
 
 void edu_print_exit_table(FILE *fp)
@@ -99,7 +114,7 @@ void edu_print_exit_table(FILE *fp)
 void edu_broken_pipe(void)
 {
 	raise(SIGPIPE);
-	exit(EDU_EX_IOERR); /* only when the tool itself chose to ignore SIGPIPE */
+	edu_exit(EDU_EX_IOERR); /* only when the tool itself chose to ignore SIGPIPE */
 }
 
 void edu_flush_stdout(void)
@@ -122,7 +137,7 @@ void edu_version(void)
 {
 	printf("%s %s\n", edu_prog, EDU_VERSION);
 	edu_close_stdout();
-	exit(EDU_EX_OK);
+	edu_exit(EDU_EX_OK);
 }
 
 void edu_usage(const char *synopsis, int help)
@@ -130,10 +145,10 @@ void edu_usage(const char *synopsis, int help)
 	if (help) {
 		printf("usage: %s\n", synopsis);
 		edu_close_stdout();
-		exit(EDU_EX_OK);
+		edu_exit(EDU_EX_OK);
 	}
 	fprintf(stderr, "usage: %s\n", synopsis);
-	exit(EDU_EX_USAGE);
+	edu_exit(EDU_EX_USAGE);
 }
 
 long long edu_strtonum(const char *s, long long min, long long max, const char *what)
