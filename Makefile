@@ -40,8 +40,8 @@ src/edu-%.o: src/edu-%.c src/lib/edu.h config.mk
 	$(CC) $(CPPFLAGS) $(PQ_CFLAGS) -Isrc/lib $(CFLAGS) -c -o $@ $<
 src/edu-normalize-rules.o: src/edu-normalize.h
 bin/edu-normalize: src/edu-normalize-rules.o src/edu-normalize.h
-src/edu-csv2tsv-io.o: src/edu-csv2tsv.h
-bin/edu-csv2tsv: src/edu-csv2tsv-io.o src/edu-csv2tsv.h
+src/edu-csv2tsv-io.o src/edu-csv2tsv-convert.o: src/edu-csv2tsv.h
+bin/edu-csv2tsv: src/edu-csv2tsv-io.o src/edu-csv2tsv-convert.o src/edu-csv2tsv.h
 src/edu-pgcopy-merge.o: src/edu-pgcopy.h
 bin/edu-pgcopy: src/edu-pgcopy-merge.o src/edu-pgcopy.h
 

@@ -15,10 +15,7 @@
 #include "edu.h"
 #include "edu-csv2tsv.h"
 
-#define C2T_BUF (1024 * 1024)
-#define C2T_RAW (256 * 1024)
-
-void c2t_open(struct c2t_in *in, const char *path, const char *encoding)
+void c2t_open(struct c2t_in *in, const char *path, const char *encoding, size_t size)
 {
 	memset(in, 0, sizeof(*in));
 	if (path == NULL || strcmp(path, "-") == 0) {
@@ -30,7 +27,7 @@ void c2t_open(struct c2t_in *in, const char *path, const char *encoding)
 			edu_die(EDU_EX_NOINPUT, "%s:", path);
 		in->name = path;
 	}
-	in->cap = in->size = C2T_BUF;
+	in->cap = in->size = size;
 	in->buf = edu_malloc(in->size + 1);
 	in->buf[0] = '\n';
 	if (encoding != NULL) {
@@ -41,7 +38,7 @@ void c2t_open(struct c2t_in *in, const char *path, const char *encoding)
 			        encoding);
 		in->cd = cd;
 		in->encoding = encoding;
-		in->rawcap = C2T_RAW;
+		in->rawcap = size / 4;
 		in->raw = edu_malloc(in->rawcap);
 	}
 }
