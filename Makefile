@@ -38,8 +38,8 @@ bin/%: src/%.c $(LIB) src/lib/edu.h config.mk
 # A tool's second file, and the tools that link one.
 src/edu-%.o: src/edu-%.c src/lib/edu.h config.mk
 	$(CC) $(CPPFLAGS) $(PQ_CFLAGS) -Isrc/lib $(CFLAGS) -c -o $@ $<
-src/edu-normalize-rules.o: src/edu-normalize.h
-bin/edu-normalize: src/edu-normalize-rules.o src/edu-normalize.h
+src/edu-normalize-rules.o src/edu-normalize-map.o: src/edu-normalize.h
+bin/edu-normalize: src/edu-normalize-rules.o src/edu-normalize-map.o src/edu-normalize.h
 src/edu-csv2tsv-io.o src/edu-csv2tsv-convert.o: src/edu-csv2tsv.h
 bin/edu-csv2tsv: src/edu-csv2tsv-io.o src/edu-csv2tsv-convert.o src/edu-csv2tsv.h
 src/edu-pgcopy-merge.o: src/edu-pgcopy.h

@@ -1,12 +1,16 @@
 /* eduinfo-pipeline, Licence Ouverte 2.0 / MIT: see README.md. */
 /*
- * Private to edu-normalize: the value rules that src/edu-normalize-rules.c implements and
- * src/edu-normalize.c applies. Nothing here is shared with other tools (that goes in src/lib).
+ * Private to edu-normalize: the value rules (src/edu-normalize-rules.c) and the mapping file
+ * (src/edu-normalize-map.c) that src/edu-normalize.c applies, and tests/fuzz/ too. Nothing here
+ * is shared with other tools (that goes in src/lib).
  */
 #ifndef EDU_NORMALIZE_H
 #define EDU_NORMALIZE_H
 
 #include <stddef.h>
+#include <stdio.h>
+
+#include "edu.h"
 
 enum norm_rule {
 	NORM_RAW,
@@ -50,5 +54,54 @@ const char *norm_apply(enum norm_rule rule, const char *v, size_t n, char *dst, 
  */
 const char *norm_commune_in_dept(const char *dept, size_t dn, const char *v, size_t n, char *dst,
                                  size_t *len);
+
+/* A source column of the map: its names (alternatives for schema drift), its input column. */
+struct norm_source {
+	char *spec; /* as written in the map, for messages */
+	char **alt;
+	size_t nalt;
+	int optional;
+	long idx; /* input column, -1 when optional and absent */
+};
+
+/* A target column: its sources, rule and options, and its value in the row in hand. */
+struct norm_column {
+	struct norm_source src;
+	struct norm_source arg; /* the département column of commune_in_dept */
+	char *target;
+	enum norm_rule rule;
+	char **nulls, **only;
+	size_t nnull, nonly;
+	unsigned long line;
+	char *out; /* this row's value */
+	size_t outcap, outlen;
+	int isnull;
+};
+
+/* A mapping file (docs/mapping.md), as read. */
+struct norm_map {
+	const char *file;
+	struct norm_column *col;
+	size_t n;
+	FILE *fp; /* while it is read */
+	char *text;
+	size_t textcap;
+	/* norm_map_check's lists for its messages, and the input columns it used */
+	struct edu_str missing, expected, found;
+	char *used;
+};
+
+/*
+ * Reads a mapping file; a mistake in it is fatal (EDU_EX_CONFIG, naming its line). What m holds
+ * is freed by norm_map_free, also after that error (tests/fuzz).
+ */
+void norm_map_read(struct norm_map *m, const char *file);
+/*
+ * Finds each source column in the input header; a missing one is schema drift (EDU_EX_DATAERR,
+ * listing what is expected and found), and so is, with strict, an input column the map does not
+ * use. An optional source that is absent loads NULL, said once unless quiet.
+ */
+void norm_map_check(struct norm_map *m, const struct edu_tsv_reader *r, int strict, int quiet);
+void norm_map_free(struct norm_map *m);
 
 #endif
