@@ -17,9 +17,21 @@ SHELLSCRIPTS = $(wildcard pipelines/*.sh) $(wildcard tests/*.sh) $(wildcard test
 # (SOURCES is the user's: make pipeline SOURCES="ivac dvf:2024".)
 SOURCE_IDS = $(shell command -v jq >/dev/null 2>&1 && jq -r '.sources[].id' config/sources.json)
 .PHONY: $(SOURCE_IDS)
+.PHONY: FORCE
 .SUFFIXES:
 
 all: $(TOOLS)
+
+# make SANITIZE=1: everything built with ASan and UBSan, the first report fatal (config.mk).
+ifeq ($(SANITIZE),1)
+CFLAGS += $(SANITIZE_FLAGS)
+LDFLAGS += $(SANITIZE_FLAGS)
+endif
+
+# The compiler and flags the objects were built with: a change (SANITIZE=1, CC=clang) rebuilds.
+BUILD_FLAGS = $(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS)
+.build-flags: FORCE
+	@printf '%s\n' '$(BUILD_FLAGS)' | cmp -s - $@ || printf '%s\n' '$(BUILD_FLAGS)' >$@
 
 # Each tool links only the libraries it needs, one explicit line each.
 bin/edu-csv2tsv: LDLIBS = $(CSV_LIBS)
@@ -30,13 +42,13 @@ bin/edu-fetch: LDLIBS = $(CURL_LIBS) $(CRYPTO_LIBS) $(PQ_LIBS)
 bin/edu-ifmodified: LDLIBS = $(CURL_LIBS) $(CRYPTO_LIBS) $(PQ_LIBS)
 bin/edu-notify: LDLIBS = $(CURL_LIBS)
 
-bin/%: src/%.c $(LIB) src/lib/edu.h config.mk
+bin/%: src/%.c $(LIB) src/lib/edu.h config.mk .build-flags
 	@mkdir -p bin
 	$(CC) $(CPPFLAGS) $(PQ_CFLAGS) -Isrc/lib $(CFLAGS) $(LDFLAGS) -o $@ $< $(filter %.o,$^) \
 		$(LIB) $(LDLIBS)
 
 # A tool's second file, and the tools that link one.
-src/edu-%.o: src/edu-%.c src/lib/edu.h config.mk
+src/edu-%.o: src/edu-%.c src/lib/edu.h config.mk .build-flags
 	$(CC) $(CPPFLAGS) $(PQ_CFLAGS) -Isrc/lib $(CFLAGS) -c -o $@ $<
 src/edu-normalize-rules.o src/edu-normalize-map.o: src/edu-normalize.h
 bin/edu-normalize: src/edu-normalize-rules.o src/edu-normalize-map.o src/edu-normalize.h
@@ -45,15 +57,15 @@ bin/edu-csv2tsv: src/edu-csv2tsv-io.o src/edu-csv2tsv-convert.o src/edu-csv2tsv.
 src/edu-pgcopy-merge.o: src/edu-pgcopy.h
 bin/edu-pgcopy: src/edu-pgcopy-merge.o src/edu-pgcopy.h
 
-src/lib/%.o: src/lib/%.c src/lib/edu.h config.mk
+src/lib/%.o: src/lib/%.c src/lib/edu.h config.mk .build-flags
 	$(CC) $(CPPFLAGS) $(PQ_CFLAGS) $(CFLAGS) -c -o $@ $<
 
 $(LIB): $(LIBOBJ)
 	rm -f $@
 	ar rcs $@ $(LIBOBJ)
 
-tests/unit/test-lib: tests/unit/test-lib.c $(LIB) src/lib/edu.h
-	$(CC) $(CPPFLAGS) -Isrc/lib $(CFLAGS) -o $@ $< $(LIB)
+tests/unit/test-lib: tests/unit/test-lib.c $(LIB) src/lib/edu.h .build-flags
+	$(CC) $(CPPFLAGS) -Isrc/lib $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIB)
 
 # What a run needs, with the project directory gone: the tools and pages, and under DATADIR the
 # scripts and mapping files, the sources config, the migrations, the schedules (deploy/, with
@@ -84,7 +96,7 @@ uninstall:
 	-rmdir $(DESTDIR)$(DATADIR)/config $(DESTDIR)$(DATADIR) 2>/dev/null
 
 clean:
-	rm -f $(TOOLS) $(LIBOBJ) $(LIB) $(PARTS:.c=.o) tests/unit/test-lib
+	rm -f $(TOOLS) $(LIBOBJ) $(LIB) $(PARTS:.c=.o) tests/unit/test-lib .build-flags
 	rm -rf tests/tmp
 
 # Installs the Debian packages listed in config.mk that are missing; silent when all are present.
@@ -92,7 +104,7 @@ deps:
 	@sh tests/deps.sh $(DEBS)
 
 check: deps all tests/unit/test-lib
-	@sh tests/run.sh
+	@EDU_SANITIZE=$(SANITIZE) sh tests/run.sh
 
 lint: all
 	mandoc -Tlint -Wwarning $(MAN1) $(MAN7)

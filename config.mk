@@ -12,6 +12,11 @@ CFLAGS = -std=c11 -O2 -g -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmi
 	-Wformat=2 -Wno-format-nonliteral
 LDFLAGS =
 
+# make check SANITIZE=1: every binary with AddressSanitizer and UndefinedBehaviorSanitizer, the
+# first report fatal (gcc or clang).
+SANITIZE =
+SANITIZE_FLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+
 # Per-library flags: each tool links only what it uses (see the Makefile).
 PQ_CFLAGS = -I/usr/include/postgresql
 PQ_LIBS = -lpq

@@ -16,6 +16,16 @@ EDU_TESTTMP=$(mktemp -d "$root/tests/tmp/run.XXXXXX")
 TMPDIR=$EDU_TESTTMP
 export EDU_TESTTMP TMPDIR
 
+# make check SANITIZE=1: a sanitizer report anywhere fails the run, also one from a stage whose
+# exit status no test looks at. ASan (with LeakSanitizer) and UBSan write them into the run's
+# directory; a process that reported exits non-zero at once.
+if [ "${EDU_SANITIZE:-}" = 1 ]; then
+	mkdir -p "$EDU_TESTTMP/sanitizer"
+	ASAN_OPTIONS=halt_on_error=1:detect_leaks=1:log_path=$EDU_TESTTMP/sanitizer/asan
+	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1:log_path=$EDU_TESTTMP/sanitizer/ubsan
+	export ASAN_OPTIONS UBSAN_OPTIONS
+fi
+
 sh tests/pg.sh start "$EDU_TESTTMP/pg" fast || { echo "run: cannot start PostgreSQL" >&2; exit 71; }
 eval "$(sh tests/pg.sh env "$EDU_TESTTMP/pg")"
 cleanup() {
@@ -58,5 +68,12 @@ for t in "$@"; do
 		echo "ok   $t ($p)"
 	fi
 done
+if [ -n "$(ls -A "$EDU_TESTTMP/sanitizer" 2>/dev/null)" ]; then
+	echo "FAIL sanitizer reports (make check SANITIZE=1):"
+	for f in "$EDU_TESTTMP"/sanitizer/*; do
+		sed 's/^/    /' "$f"
+	done
+	failed=$((failed + 1))
+fi
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
