@@ -250,8 +250,8 @@ static void put_value(struct c2t *c, const char *p, size_t n)
 {
 	if (p == NULL && !c->keep_empty)
 		edu_tsv_put_null(&c->out);
-	else
-		edu_tsv_put_field(&c->out, p, n);
+	else /* never a null pointer, even for no bytes (UB in memcpy and pointer arithmetic) */
+		edu_tsv_put_field(&c->out, p ? p : "", n);
 }
 
 /* libcsv field callback: p is NULL for an empty unquoted field (CSV_EMPTY_IS_NULL). */
