@@ -9,9 +9,10 @@ LIBOBJ = $(LIBSRC:.c=.o)
 LIB = src/lib/libedu.a
 MAN1 = $(wildcard man/*.1)
 MAN7 = $(wildcard man/*.7)
-SHELLSCRIPTS = $(wildcard pipelines/*.sh) $(wildcard tests/*.sh) $(wildcard tests/t/*.t) .ci/run
+SHELLSCRIPTS = $(wildcard pipelines/*.sh) $(wildcard tests/*.sh) $(wildcard tests/t/*.t) .ci/run \
+	$(wildcard tests/fuzz/*.sh)
 
-.PHONY: all install uninstall clean check lint deps bench demo demo-stop db sources
+.PHONY: all install uninstall clean check lint deps bench demo demo-stop db sources fuzz
 .PHONY: pipeline check-updates status
 # The source ids, from the one list: config/sources.json (jq is installed by make deps).
 # (SOURCES is the user's: make pipeline SOURCES="ivac dvf:2024".)
@@ -67,6 +68,50 @@ $(LIB): $(LIBOBJ)
 tests/unit/test-lib: tests/unit/test-lib.c $(LIB) src/lib/edu.h .build-flags
 	$(CC) $(CPPFLAGS) -Isrc/lib $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIB)
 
+# ---- Fuzzing (tests/fuzz/, docs/RELIABILITY.md) ----
+# Each harness is built twice from the same sources with -DEDU_FUZZ: with tests/fuzz/replay.c as
+# its main and the build's compiler and flags, for `make check` to replay the seeds and the kept
+# crashes (under SANITIZE=1 too); and with clang's libFuzzer, ASan and UBSan for `make fuzz`.
+FUZZERS = csv2tsv tsv map rules
+FR = tests/fuzz/build/replay
+FL = tests/fuzz/build/libfuzzer
+FUZZ_REPLAY = $(FUZZERS:%=$(FR)/fuzz-%)
+FUZZ_BIN = $(FUZZERS:%=$(FL)/fuzz-%)
+FUZZ_HEADERS = $(wildcard src/*.h src/lib/*.h tests/fuzz/*.h)
+FUZZ_CPPFLAGS = $(CPPFLAGS) -DEDU_FUZZ $(PQ_CFLAGS) -Isrc -Isrc/lib -Itests/fuzz
+
+# The parts of a tool each harness links, one line each.
+$(FR)/fuzz-csv2tsv $(FL)/fuzz-csv2tsv: LDLIBS = $(CSV_LIBS)
+$(FR)/fuzz-csv2tsv: $(FR)/src/edu-csv2tsv-convert.o $(FR)/src/edu-csv2tsv-io.o
+$(FL)/fuzz-csv2tsv: $(FL)/src/edu-csv2tsv-convert.o $(FL)/src/edu-csv2tsv-io.o
+$(FR)/fuzz-map: $(FR)/src/edu-normalize-map.o $(FR)/src/edu-normalize-rules.o
+$(FL)/fuzz-map: $(FL)/src/edu-normalize-map.o $(FL)/src/edu-normalize-rules.o
+$(FR)/fuzz-rules: $(FR)/src/edu-normalize-rules.o
+$(FL)/fuzz-rules: $(FL)/src/edu-normalize-rules.o
+
+$(FR)/%.o: %.c $(FUZZ_HEADERS) config.mk .build-flags
+	@mkdir -p $(@D)
+	$(CC) $(FUZZ_CPPFLAGS) $(CFLAGS) -c -o $@ $<
+$(FR)/libedu.a: $(LIBSRC:%.c=$(FR)/%.o)
+	rm -f $@
+	ar rcs $@ $^
+$(FR)/fuzz-%: $(FR)/tests/fuzz/%.o $(FR)/tests/fuzz/fuzz.o $(FR)/tests/fuzz/replay.o $(FR)/libedu.a
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(filter %.o,$^) $(FR)/libedu.a $(LDLIBS)
+
+$(FL)/%.o: %.c $(FUZZ_HEADERS) config.mk
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CPPFLAGS) $(FUZZ_CFLAGS) -c -o $@ $<
+$(FL)/libedu.a: $(LIBSRC:%.c=$(FL)/%.o)
+	rm -f $@
+	ar rcs $@ $^
+$(FL)/fuzz-%: $(FL)/tests/fuzz/%.o $(FL)/tests/fuzz/fuzz.o $(FL)/libedu.a
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $(filter %.o,$^) $(FL)/libedu.a $(LDLIBS)
+
+# Runs each harness for FUZZ_SECONDS on tests/fuzz/corpus/NAME (made, not committed), seeded
+# from tests/fuzz/seeds/NAME; fails on any crash, hang or sanitizer report (tests/fuzz/run.sh).
+fuzz: deps $(FUZZ_BIN)
+	@sh tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZERS)
+
 # What a run needs, with the project directory gone: the tools and pages, and under DATADIR the
 # scripts and mapping files, the sources config, the migrations, the schedules (deploy/, with
 # the installed paths) and .env.example. lib.sh learns where the tools are, for cron's short PATH.
@@ -97,13 +142,13 @@ uninstall:
 
 clean:
 	rm -f $(TOOLS) $(LIBOBJ) $(LIB) $(PARTS:.c=.o) tests/unit/test-lib .build-flags
-	rm -rf tests/tmp
+	rm -rf tests/tmp tests/fuzz/build
 
 # Installs the Debian packages listed in config.mk that are missing; silent when all are present.
 deps:
 	@sh tests/deps.sh $(DEBS)
 
-check: deps all tests/unit/test-lib
+check: deps all tests/unit/test-lib $(FUZZ_REPLAY)
 	@EDU_SANITIZE=$(SANITIZE) sh tests/run.sh
 
 lint: all
@@ -112,7 +157,10 @@ lint: all
 	yamllint -s .github/workflows
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability,performance \
 		--inline-suppr --std=c11 -Isrc/lib src
-	clang-format --dry-run --Werror src/*.c src/*.h src/lib/*.c src/lib/*.h tests/unit/*.c
+	cppcheck --quiet --error-exitcode=1 --enable=warning,portability,performance \
+		--inline-suppr --std=c11 -DEDU_FUZZ -Isrc -Isrc/lib tests/fuzz
+	clang-format --dry-run --Werror src/*.c src/*.h src/lib/*.c src/lib/*.h tests/unit/*.c \
+		tests/fuzz/*.c tests/fuzz/*.h
 
 bench: deps all
 	@sh tests/deps.sh $(BENCH_DEBS)
