@@ -194,16 +194,20 @@ static void list_add(struct edu_str *list, const char *name)
 	edu_str_add(list, "%s'%s'", list->len ? ", " : "", name);
 }
 
-/* Whether source k of column i repeats the spec of an earlier one (to list it once). */
+/*
+ * Whether source k of column i repeats an earlier one, optional or required as it is (to list
+ * it once): a column that one line requires is checked even when another calls it optional.
+ */
 static int listed_before(const struct norm_map *m, size_t i, size_t k)
 {
-	const char *spec = k ? m->col[i].arg.spec : m->col[i].src.spec;
+	const struct norm_source *me = k ? &m->col[i].arg : &m->col[i].src;
 
 	for (size_t j = 0; j <= i; j++) {
 		const struct norm_source *s[2] = {&m->col[j].src, &m->col[j].arg};
 
 		for (size_t l = 0; l < (j == i ? k : 2); l++)
-			if (s[l]->spec && strcmp(s[l]->spec, spec) == 0)
+			if (s[l]->spec && s[l]->optional == me->optional &&
+			    strcmp(s[l]->spec, me->spec) == 0)
 				return 1;
 	}
 	return 0;

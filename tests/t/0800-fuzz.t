@@ -1,7 +1,8 @@
 #!/bin/bash
 # The fuzzers' findings kept as tests. Each harness of tests/fuzz/ (built by `make check` with
 # its replay main, and with ASan and UBSan under SANITIZE=1) runs once on every committed seed and
-# every kept crash (tests/fuzz/regressions/NAME).
+# every kept crash (tests/fuzz/regressions/NAME); then each bug the fuzzers found, through the
+# tool, with what a user sees.
 . "${EDU_ROOT:-.}/tests/lib.sh"
 
 FUZZ=$EDU_ROOT/tests/fuzz
@@ -13,3 +14,19 @@ for h in csv2tsv tsv map rules; do
 		is "$(cat "$OUT")" "$(find "$FUZZ/$dir/$h" -type f | wc -l)" "fuzz-$h ran every input of $dir/$h"
 	done
 done
+
+# ---- edu-normalize: a source column one line requires and another calls optional ----
+# (tests/fuzz/regressions/map/required-also-optional) The required one went unchecked: a missing
+# column loaded NULL, and with only= on it every row was dropped, exit 0.
+printf '?Tutelle\ttutelle\ttext\nTutelle\tsecteur\ttext\tonly=PU,PR\nUAI\tuai\traw\n' >"$T/mixed.map"
+printf 'UAI\n0350001A\n\\.\n' >"$T/no-tutelle.tsv"
+run edu-normalize -M "$T/mixed.map" "$T/no-tutelle.tsv"
+is_status 65 "a column required on one line and optional on another is still required"
+like_err "^edu-normalize: .*no-tutelle.tsv:1: schema drift: mapped columns missing from the input: 'Tutelle'$" \
+	"the missing column is named"
+empty_out "nothing written"
+printf 'UAI\tTutelle\n0350001A\tPU\n\\.\n' >"$T/tutelle.tsv"
+run edu-normalize -M "$T/mixed.map" "$T/tutelle.tsv"
+is_status 0 "present, it loads"
+is "$(cat "$OUT")" "$(printf 'tutelle\tsecteur\tuai\nPU\tPU\t0350001A\n\\.')" "both targets get it"
+empty_err "and no warning"
