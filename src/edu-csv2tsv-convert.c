@@ -100,7 +100,8 @@ _Noreturn static void bad_utf8(struct c2t *c, const unsigned char *line, const u
 	fail(c, EDU_EX_DATAERR,
 	     "%s:%lu: invalid UTF-8 at byte offset %llu (byte 0x%02X, byte %zu of the line); "
 	     "if the file is not UTF-8, give its encoding with -e (for example -e windows-1252)",
-	     c->in.name, c->line + 1, c2t_offset(&c->in, p), *p, (size_t)(p - line) + 1);
+	     c->in.name, c->line + 1, c2t_offset(&c->in, p), *p,
+	     c->line_fed + (size_t)(p - line) + 1);
 }
 
 _Noreturn static void bad_nul(struct c2t *c, const unsigned char *line, const unsigned char *p,
@@ -113,7 +114,7 @@ _Noreturn static void bad_nul(struct c2t *c, const unsigned char *line, const un
 		     "incomplete",
 		     c->in.name, c->line + 1);
 	fail(c, EDU_EX_DATAERR, "%s:%lu: NUL byte at byte offset %llu (byte %zu of the line)",
-	     c->in.name, c->line + 1, c2t_offset(&c->in, p), (size_t)(p - line) + 1);
+	     c->in.name, c->line + 1, c2t_offset(&c->in, p), c->line_fed + (size_t)(p - line) + 1);
 }
 
 _Noreturn static void bad_cr(struct c2t *c, const unsigned char *line, const unsigned char *p)
@@ -122,7 +123,7 @@ _Noreturn static void bad_cr(struct c2t *c, const unsigned char *line, const uns
 	     "%s:%lu: carriage return outside quotes at byte %zu of the line, not followed by a "
 	     "line feed "
 	     "(a CR inside a value must be quoted)",
-	     c->in.name, c->line + 1, (size_t)(p - line) + 1);
+	     c->in.name, c->line + 1, c->line_fed + (size_t)(p - line) + 1);
 }
 
 _Noreturn static void too_big(struct c2t *c, unsigned long line, size_t field)
@@ -427,7 +428,7 @@ static void feed(struct c2t *c, const unsigned char *line, const unsigned char *
 			     "%s:%lu: malformed quoted field at byte %zu of the line: a quote "
 			     "inside an "
 			     "unquoted field, or text after a closing quote",
-			     c->in.name, c->line + 1, (size_t)(p + done - line) + 1);
+			     c->in.name, c->line + 1, c->line_fed + (size_t)(p + done - line) + 1);
 		if (field_cap_hit)
 			too_big(c, c->rec_line, c->nf + 1);
 		fail(c, EDU_EX_OSERR, "%s:%lu: %s", c->in.name, c->line + 1,
@@ -453,6 +454,7 @@ static int slow_line(struct c2t *c)
 		n = c2t_safe_cut(line, (size_t)(lim - line));
 		feed(c, line, line, n);
 		c->in.pos += n;
+		c->line_fed += n;
 		return 1;
 	}
 	if (c->first && !c->in_record &&
@@ -464,6 +466,7 @@ static int slow_line(struct c2t *c)
 	feed(c, line, line, n);
 	c->in.pos += n;
 	c->line++;
+	c->line_fed = 0;
 	return 1;
 }
 

@@ -74,6 +74,7 @@ struct c2t {
 	size_t ncols;
 	size_t row_start; /* out.len when the current slow record began */
 	int row_spilled;  /* the current record was partly flushed already */
+	size_t line_fed;  /* bytes of a line longer than the buffer fed before, for messages */
 	/* the first record, kept until the column count is known */
 	char **names;
 	size_t *lens;

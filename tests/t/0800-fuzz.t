@@ -30,3 +30,16 @@ run edu-normalize -M "$T/mixed.map" "$T/tutelle.tsv"
 is_status 0 "present, it loads"
 is "$(cat "$OUT")" "$(printf 'tutelle\tsecteur\tuai\nPU\tPU\t0350001A\n\\.')" "both targets get it"
 empty_err "and no warning"
+
+# ---- edu-csv2tsv: where in a line longer than the 1 MiB buffer an error is ----
+# (tests/fuzz/regressions/csv2tsv/long-line-byte-offset) The byte was counted from the last piece
+# of the line handed to libcsv, not from the start of the line.
+{
+	printf 'a;b\n'
+	head -c 1200000 /dev/zero | tr '\0' x
+	printf '"y;z\n'
+} >"$T/long.csv"
+run edu-csv2tsv "$T/long.csv"
+is_status 65 "a quote inside an unquoted field of a 1.2 MB line"
+like_err '^edu-csv2tsv: .*long.csv:2: malformed quoted field at byte 1200001 of the line' \
+	"the byte is counted from the start of the line"
