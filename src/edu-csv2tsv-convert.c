@@ -436,6 +436,22 @@ static void feed(struct c2t *c, const unsigned char *line, const unsigned char *
 	}
 }
 
+/*
+ * How much of a line longer than the buffer to hand to libcsv now: no UTF-8 sequence or CR cut
+ * from what follows it (c2t_safe_cut), and nothing from a NUL byte near the end on: cut by the
+ * end of the buffer, an abort mark reads as a plain NUL byte (65), while whole at the start of
+ * the next piece it is recognized (79).
+ */
+static size_t piece(const unsigned char *p, size_t n)
+{
+	size_t from = n > EDU_ABORT_MARK_LEN ? n - EDU_ABORT_MARK_LEN : 0, k;
+	const unsigned char *nul = memchr(p + from, '\0', n - from);
+
+	if (nul != NULL && (k = c2t_safe_cut(p, (size_t)(nul - p))) > 0)
+		return k;
+	return c2t_safe_cut(p, n);
+}
+
 /* The slow path: the physical line at in.pos goes to libcsv. Returns 0 when more input is needed.
  */
 static int slow_line(struct c2t *c)
@@ -447,11 +463,8 @@ static int slow_line(struct c2t *c)
 	if (nl == NULL && !c->in.eof) {
 		if (c->in.pos > 0 || c->in.end < c->in.cap)
 			return 0;
-		/*
-		 * A line longer than the buffer: feed what is safe (not cutting a UTF-8 sequence or
-		 * a CR from its LF) and keep the line counter where it is.
-		 */
-		n = c2t_safe_cut(line, (size_t)(lim - line));
+		/* A line longer than the buffer: feed a piece, the line counter stays. */
+		n = piece(line, (size_t)(lim - line));
 		feed(c, line, line, n);
 		c->in.pos += n;
 		c->line_fed += n;

@@ -43,3 +43,20 @@ run edu-csv2tsv "$T/long.csv"
 is_status 65 "a quote inside an unquoted field of a 1.2 MB line"
 like_err '^edu-csv2tsv: .*long.csv:2: malformed quoted field at byte 1200001 of the line' \
 	"the byte is counted from the start of the line"
+
+# ---- edu-csv2tsv: an abort mark that the end of the buffer cuts, in a line longer than it ----
+# (found while writing the csv2tsv harness) Cut after fewer than 11 of its bytes, the mark read as
+# a plain NUL byte: exit 65, "bad data", instead of 79, "an upstream stage died".
+{
+	printf 'a\n'
+	head -c $((1048576 - 5)) /dev/zero | tr '\0' x
+	printf '\0EDU-ABORT: upstream transfer failed\n'
+} >"$T/abort-at-edge.csv"
+run edu-csv2tsv "$T/abort-at-edge.csv"
+is_status 79 "an abort mark across the end of the 1 MiB buffer is recognized"
+like_err '^edu-csv2tsv: .*abort-at-edge.csv:2: the upstream transfer failed \(abort mark from edu-fetch\)' \
+	"the message says the transfer failed"
+no_eod() {
+	if grep -qx '\\\.' "$OUT"; then ok 1 "$1"; else ok 0 "$1"; fi
+}
+no_eod "no end-of-data line"
