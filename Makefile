@@ -12,7 +12,7 @@ MAN7 = $(wildcard man/*.7)
 SHELLSCRIPTS = $(wildcard pipelines/*.sh) $(wildcard tests/*.sh) $(wildcard tests/t/*.t) .ci/run \
 	$(wildcard tests/fuzz/*.sh)
 
-.PHONY: all install uninstall clean check lint deps bench demo demo-stop db sources fuzz
+.PHONY: all install uninstall clean check lint deps bench demo demo-stop db sources fuzz check-valgrind
 .PHONY: pipeline check-updates status
 # The source ids, from the one list: config/sources.json (jq is installed by make deps).
 # (SOURCES is the user's: make pipeline SOURCES="ivac dvf:2024".)
@@ -150,6 +150,11 @@ deps:
 
 check: deps all tests/unit/test-lib $(FUZZ_REPLAY)
 	@EDU_SANITIZE=$(SANITIZE) sh tests/run.sh
+
+# Only the memory checks of make check: the unit tests and the filters under valgrind
+# (tests/t/0810-memory.t; with SANITIZE=1, under LeakSanitizer instead).
+check-valgrind: deps all tests/unit/test-lib
+	@EDU_SANITIZE=$(SANITIZE) sh tests/run.sh tests/t/0810-memory.t
 
 lint: all
 	mandoc -Tlint -Wwarning $(MAN1) $(MAN7)

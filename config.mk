@@ -29,7 +29,7 @@ CSV_LIBS = -lcsv
 CRYPTO_LIBS = -lcrypto
 
 # Debian 12 packages the project needs to build, test, lint, bench and demo (see README.md).
-DEBS = build-essential clang libclang-rt-14-dev clang-format cppcheck mandoc shellcheck \
+DEBS = build-essential clang libclang-rt-14-dev clang-format cppcheck mandoc shellcheck valgrind \
 	libcsv-dev libcurl4-openssl-dev libpq-dev libssl-dev \
 	postgresql-15 postgresql-15-postgis-3 postgresql-client-15 \
 	jq parallel python3 python3-aiosmtpd curl gzip bsdextrautils unzip logrotate yamllint
