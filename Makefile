@@ -80,6 +80,10 @@ FUZZ_BIN = $(FUZZERS:%=$(FL)/fuzz-%)
 FUZZ_HEADERS = $(wildcard src/*.h src/lib/*.h tests/fuzz/*.h)
 FUZZ_CPPFLAGS = $(CPPFLAGS) -DEDU_FUZZ $(PQ_CFLAGS) -Isrc -Isrc/lib -Itests/fuzz
 
+# Kept between builds (make deletes the objects a pattern rule made on the way otherwise).
+.SECONDARY: $(patsubst %,$(FR)/tests/fuzz/%.o,$(FUZZERS) fuzz replay) \
+	$(patsubst %,$(FL)/tests/fuzz/%.o,$(FUZZERS) fuzz)
+
 # The parts of a tool each harness links, one line each.
 $(FR)/fuzz-csv2tsv $(FL)/fuzz-csv2tsv: LDLIBS = $(CSV_LIBS)
 $(FR)/fuzz-csv2tsv: $(FR)/src/edu-csv2tsv-convert.o $(FR)/src/edu-csv2tsv-io.o
