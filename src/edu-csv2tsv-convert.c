@@ -302,6 +302,20 @@ static void check_header(struct c2t *c)
 	}
 }
 
+/* Frees the first record, kept until it was written. */
+static void free_names(struct c2t *c)
+{
+	for (size_t i = 0; i < c->nnames; i++)
+		free(c->names[i]);
+	free(c->names);
+	free(c->lens);
+	free(c->isnull);
+	c->names = NULL;
+	c->lens = NULL;
+	c->isnull = NULL;
+	c->nnames = 0;
+}
+
 /* The first record is complete: write the header and, with -H, the record as the first row. */
 static void first_record(struct c2t *c)
 {
@@ -329,15 +343,7 @@ static void first_record(struct c2t *c)
 		check_header(c);
 		edu_tsv_put_header(&c->out, c->names, c->ncols);
 	}
-	for (size_t i = 0; i < c->nnames; i++)
-		free(c->names[i]);
-	free(c->names);
-	free(c->lens);
-	free(c->isnull);
-	c->names = NULL;
-	c->lens = NULL;
-	c->isnull = NULL;
-	c->nnames = 0;
+	free_names(c);
 }
 
 /* libcsv record callback; ch is the byte that ended the record, -1 at end of input. */
@@ -616,13 +622,5 @@ void c2t_free(struct c2t *c)
 	csv_free(&c->csv);
 	c2t_close(&c->in);
 	edu_out_free(&c->out);
-	for (size_t i = 0; i < c->nnames; i++)
-		free(c->names[i]);
-	free(c->names);
-	free(c->lens);
-	free(c->isnull);
-	c->names = NULL;
-	c->lens = NULL;
-	c->isnull = NULL;
-	c->nnames = 0;
+	free_names(c);
 }
