@@ -152,8 +152,11 @@ size_t c2t_safe_cut(const unsigned char *p, size_t n)
 {
 	size_t i = n;
 
-	if (n > 0 && p[n - 1] == '\r')
-		return n - 1;
+	/* Never a CR at the end: the byte after it says whether it ends a line or is an error. */
+	while (i > 0 && p[i - 1] == '\r')
+		i--;
+	if (i < n)
+		return i > 0 ? i : n;
 	while (i > 0 && n - i < 4 && (p[i - 1] & 0xC0) == 0x80)
 		i--;
 	if (i > 0 && p[i - 1] >= 0xC0) {

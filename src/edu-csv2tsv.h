@@ -49,7 +49,7 @@ size_t c2t_fill(struct c2t_in *in);
 unsigned long long c2t_offset(const struct c2t_in *in, const unsigned char *p);
 /* The input's size when it is a regular file, else 0 (for the progress meter). */
 unsigned long long c2t_size(const struct c2t_in *in);
-/* How much of buf[0..n) can be handed over without cutting a UTF-8 sequence or a CR LF. */
+/* How much of buf[0..n) can be handed over: no UTF-8 sequence cut, no CR last (it may be CR LF). */
 size_t c2t_safe_cut(const unsigned char *p, size_t n);
 void c2t_close(struct c2t_in *in);
 

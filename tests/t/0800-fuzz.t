@@ -60,3 +60,16 @@ no_eod() {
 	if grep -qx '\\\.' "$OUT"; then ok 1 "$1"; else ok 0 "$1"; fi
 }
 no_eod "no end-of-data line"
+
+# ---- edu-csv2tsv: two CRs across the end of the 1 MiB buffer ----
+# (tests/fuzz/regressions/csv2tsv/cr-cr-at-buffer-end) A piece of a long line could end with a CR,
+# which was then never checked: bare CRs ended records, exit 0 with an extra row.
+{
+	head -c 1048574 /dev/zero | tr '\0' a
+	printf '\r\r'
+} >"$T/cr-cr.csv"
+run edu-csv2tsv "$T/cr-cr.csv"
+is_status 65 "two bare CRs at the end of the buffer are refused"
+like_err '^edu-csv2tsv: .*cr-cr.csv:1: carriage return outside quotes at byte 1048575 of the line' \
+	"the first CR is named"
+no_eod "no end-of-data line"
