@@ -84,7 +84,7 @@ like_out '^annuaire +OK ' "OK"
 # Policies that cannot be read, and failures of the report itself.
 cp "$EDU_SOURCES" "$T/good.json"
 for p in '"warn_after": "3x"' '"warn_after": "9d", "error_after": "2d"' '"cadence": "hourly"'; do
-	jq ".sources |= map(if .id == \"ivac\" then . + {$p} else . end)" "$T/good.json" >"$EDU_SOURCES"
+	jq ".sources |= map(if .id == \"ivac\" then del(.warn_after, .error_after) + {$p} else . end)" "$T/good.json" >"$EDU_SOURCES"
 	status
 	is_status 78 "policy {$p}"
 	like_err "^pipelines/status.sh: $EDU_SOURCES: source ivac: warn_after .*: not durations like 36h or 8d, warn before error" "named"
