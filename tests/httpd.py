@@ -13,8 +13,8 @@ server a Slack or SendGrid stand-in. Every request is logged as one JSON line (m
 headers, and a POST's body) to --log so a test can assert what the client sent. It never listens
 beyond 127.0.0.1.
 
-Usage: httpd.py [--root DIR] [--script FILE] [--log FILE] [--port N] [--port-file FILE]
-The chosen port is printed on stdout and written to --port-file (atomically) once listening.
+Usage: httpd.py [--root DIR] [--script FILE] [--log FILE] [--port N] [--port-file FILE] [--tls PEM]
+With --tls PEM (a certificate and its key in one file) it speaks HTTPS instead. The chosen port is printed on stdout and written to --port-file (atomically) once listening.
 
 A scripted response is an object; every key is optional:
   status        HTTP status (200)
@@ -31,6 +31,9 @@ A scripted response is an object; every key is optional:
   stall         [bytes, seconds]: send this many body bytes, then wait before the rest (a stalled
                 transfer, to time out or to interrupt)
   trickle       [bytes, seconds]: send the body this many bytes at a time, waiting in between
+  hold          [bytes, file]: send this many body bytes, then hold the rest until file exists
+                (a transfer held at a known point until the test says, at most 120 s)
+  length        the Content-Length to announce instead of the body's (a lying server)
   location      Location header (use with a 3xx status)
 The list is played in order, one entry per request to that path; the last entry repeats. The
 script file is re-read when it changes, which also restarts every sequence.
@@ -42,6 +45,7 @@ import hashlib
 import http.server
 import json
 import os
+import ssl
 import sys
 import threading
 import time
@@ -125,12 +129,16 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def base(self):
         return "http://127.0.0.1:%d" % self.server.server_address[1]
 
-    def send_body(self, status, headers, body, head, cut=None, stall=None, trickle=None):
+    def send_body(self, status, headers, body, head, cut=None, stall=None, trickle=None,
+                  hold=None, length=None):
         self.send_response(status)
         for k, v in headers.items():
             self.send_header(k, v)
         if status != 304:
-            self.send_header("Content-Length", str(len(body)))
+            self.send_header("Content-Length", str(len(body) if length is None else int(length)))
+        if length is not None:
+            self.send_header("Connection", "close")
+            self.close_connection = True
         if cut is not None:
             self.send_header("Connection", "close")
         self.end_headers()
@@ -141,6 +149,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.wfile.flush()
             self.close_connection = True
             return
+        if hold is not None:
+            self.wfile.write(body[:hold[0]])
+            self.wfile.flush()
+            deadline = time.time() + 120
+            while not os.path.exists(hold[1]) and time.time() < deadline:
+                time.sleep(0.05)
+            body = body[hold[0]:]
         if stall is not None:
             self.wfile.write(body[:stall[0]])
             self.wfile.flush()
@@ -184,7 +199,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             body = gzip.compress(body, mtime=0)
             headers["Content-Encoding"] = "gzip"
         headers.setdefault("Content-Type", "text/plain; charset=utf-8")
-        self.send_body(status, headers, body, head, r.get("cut"), r.get("stall"), r.get("trickle"))
+        self.send_body(status, headers, body, head, r.get("cut"), r.get("stall"), r.get("trickle"),
+                       r.get("hold"), r.get("length"))
 
     def not_modified(self, etag, last_modified):
         inm = self.headers.get("If-None-Match")
@@ -249,8 +265,13 @@ def main():
     ap.add_argument("--port-file", help="write the chosen port to this file")
     ap.add_argument("--match-query", action="store_true",
                     help="script paths include the query string exactly")
+    ap.add_argument("--tls", help="serve HTTPS with this PEM file (certificate and key)")
     a = ap.parse_args()
     srv = Server(("127.0.0.1", a.port), Handler)
+    if a.tls:
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(a.tls)
+        srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
     srv.root = a.root
     srv.script = os.path.abspath(a.script) if a.script else None
     srv.log = a.log

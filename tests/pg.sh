@@ -2,7 +2,7 @@
 # A throwaway PostgreSQL 15 + PostGIS cluster in a directory: no TCP, a Unix socket in the
 # directory itself, trust authentication for the role "edu". Used by the tests and `make demo`.
 #   pg.sh start DIR [fast]   initdb if needed, start, create the template database edu_template
-#   pg.sh stop DIR           stop (fast shutdown)
+#   pg.sh stop DIR [immediate]  stop (fast shutdown; immediate: as a crash, recovery at start)
 #   pg.sh remove DIR         stop and delete the cluster
 #   pg.sh env DIR            print the libpq environment to eval
 # initdb refuses to run as root, so as root the cluster belongs to the postgres system user; when
@@ -66,7 +66,7 @@ stop)
 	if [ -f "$dir/data/PG_VERSION" ]; then
 		# The physical path: postgres may not be able to follow the one we were given.
 		real=$(cd "$dir" && pwd -P)
-		as_owner "$PGBIN/pg_ctl" -D "$real/data" -m fast -w stop >/dev/null 2>&1 || true
+		as_owner "$PGBIN/pg_ctl" -D "$real/data" -m "${mode:-fast}" -w stop >/dev/null 2>&1 || true
 	fi
 	;;
 remove)
@@ -84,7 +84,7 @@ env)
 	printf 'PGHOST=%s; PGPORT=%s; PGUSER=edu; export PGHOST PGPORT PGUSER\n' "$dir" "$port"
 	;;
 *)
-	echo "usage: pg.sh start|stop|remove|env DIR" >&2
+	echo "usage: pg.sh start|stop|remove|env DIR [fast|immediate]" >&2
 	exit 64
 	;;
 esac
