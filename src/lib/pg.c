@@ -119,6 +119,10 @@ int edu_pg_exitcode(PGconn *conn, const PGresult *res)
 {
 	const char *st = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
 
+	/* A server gone in the middle of a COPY (a crash, an immediate shutdown) comes back as an
+	 * error without SQLSTATE on a connection libpq still calls open: reading from it tells. */
+	if (st == NULL && PQstatus(conn) == CONNECTION_OK)
+		PQconsumeInput(conn);
 	if (PQstatus(conn) == CONNECTION_BAD)
 		return EDU_EX_TEMPFAIL;
 	if (st == NULL)
