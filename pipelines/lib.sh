@@ -92,12 +92,15 @@ EDU_WORK=$(mktemp -d "${TMPDIR:-/tmp}/edu-pipeline.XXXXXX") || edu_fail 71 "cann
 # The script's output is also kept in the work directory: stdout for edu-pgcopy's summary line,
 # stderr for the failing stage's first diagnostic. A terminal's stderr is left alone, so that
 # the tools still show their progress meter; the diagnostic is then the script's own line.
+# The copies ignore the signals that stop a job (a service manager's SIGTERM to every process,
+# Ctrl-C's SIGINT to the process group): they end when the script closes its output, so that
+# the script, dying of the signal, still says why and records it, rather than dying of SIGPIPE.
 exec {EDU_FD_OUT}>&1 {EDU_FD_ERR}>&2
-exec > >(exec tee -a "$EDU_WORK/stdout")
+exec > >(trap '' HUP INT TERM && exec tee -a "$EDU_WORK/stdout")
 EDU_TEE_OUT=$!
 EDU_TEE_ERR=
 if [ ! -t 2 ]; then
-	exec 2> >(exec tee -a "$EDU_WORK/stderr" >&"$EDU_FD_ERR")
+	exec 2> >(trap '' HUP INT TERM && exec tee -a "$EDU_WORK/stderr" >&"$EDU_FD_ERR")
 	EDU_TEE_ERR=$!
 fi
 trap 'edu_exit' EXIT
@@ -107,6 +110,9 @@ trap 'exit 129' HUP
 
 edu_exit() {
 	local s=$?
+	# Once ending, the script finishes its log line and its record whatever else it is sent
+	# (GNU parallel, stopped, repeats its SIGTERM to its jobs).
+	trap '' HUP INT TERM
 	trap - EXIT
 	# The copies of our output end here, so that they hold everything before they are read. An
 	# exit inside a redirected function leaves a copy of the pipe open until the shell ends: the
@@ -430,11 +436,15 @@ edu_log_run() {
 	[ -z "$diag" ] || line+=" error=$(edu_q "$diag")"
 	edu_log import "$line"
 	EDU_LOGGED=1
-	# edu-pgcopy records its own failures; a usage error is no attempt; stale views are no
-	# failed load (the data committed), only a line in the log.
-	if [ "$s" -ne 0 ] && [ "$s" -ne 64 ] && [ "$EDU_STAGE" != load ] && [ "$EDU_STAGE" != views ]; then
-		edu_record_failure "$s" "$diag"
-	fi
+	# edu-pgcopy records its own failures, but not when it could not: handed a cut stream (79),
+	# not run (126, 127) or dead of a signal (128 + its number); a usage error is no attempt;
+	# stale views are no failed load (the data committed), only a line in the log.
+	case $s:$EDU_STAGE in
+	0:* | 64:* | *:views) ;;
+	79:load | 12[6-9]:load | 1[3-9][0-9]:load | 2[0-9][0-9]:load) edu_record_failure "$s" "$diag" ;;
+	*:load) ;;
+	*) edu_record_failure "$s" "$diag" ;;
+	esac
 }
 
 # edu_record_failure STATUS DIAGNOSTIC: the failed attempt in the history (monitoring.attempt), so

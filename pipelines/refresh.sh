@@ -165,8 +165,10 @@ while read -r u; do
 		"$EDU_WORK/job$n.out" "$EDU_WORK/job$n.err" >>"$EDU_WORK/jobs"
 done <"$EDU_WORK/changed"
 
+# Stopped (SIGTERM, Ctrl-C), GNU parallel passes the signal on to the pipelines, then kills
+# them 2 s later rather than its default 350 ms: time for each to log and record its failure.
 if [ "$n" -gt 0 ]; then
-	parallel --will-cite -j "$jobs" --joblog "$EDU_WORK/joblog" <"$EDU_WORK/jobs" ||
+	parallel --will-cite -j "$jobs" --termseq TERM,2000,KILL,25 --joblog "$EDU_WORK/joblog" <"$EDU_WORK/jobs" ||
 		[ -s "$EDU_WORK/joblog" ] || edu_fail 71 "GNU parallel could not run the pipelines"
 fi
 # The joblog read by its header's names (Seq, Exitval, Signal), never by position: job number
