@@ -1,0 +1,89 @@
+#!/bin/bash
+# The fault matrix, configuration family (docs/RELIABILITY.md): a sources config that is not
+# JSON or names a source badly, a unit that is not one, a broken or missing mapping file, an
+# unknown load mode, connection strings libpq refuses, a settings file others can read or that
+# does not parse. Each is 78 (64 for a bad argument), retried by nobody, and changes nothing.
+. "${EDU_ROOT:-.}/tests/lib.sh"
+. "$EDU_ROOT/tests/pipelines.sh"
+. "$EDU_ROOT/tests/faults.sh"
+unset EDU_SLACK_WEBHOOK EDU_SMTP_URL EDU_SENDGRID_API_KEY EDU_RUN_ID
+export EDU_LOCK=$T/refresh.lock
+
+good=$FIX/ivac-colleges/fr-en-indicateurs-valeur-ajoutee-colleges_ods-export_first500.csv
+pl_db t0850
+pl_source ivac "$good"
+pl_run ivac -R
+[ "$status" -eq 0 ] || { echo "Bail out! ivac does not load"; exit 1; }
+cp "$EDU_SOURCES" "$T/good.json"
+FAULT_TABLES=colleges_indicateurs
+# A copy of the scripts, whose mapping files a case may break.
+cp -r "$PIPE" "$T/pl"
+
+# config_case ERE CMD...: CMD fails with the case's status, saying ERE, and nothing changes; the
+# good config is back afterwards.
+config_case() {
+	local re=$1
+	shift
+	state_save
+	run "$@"
+	expect "$re"
+	cp "$T/good.json" "$EDU_SOURCES"
+}
+
+fault C01 78 "sources.json is not JSON"
+printf '{"sources": [\n' >"$EDU_SOURCES"
+config_case "^pipelines/ivac.sh: $EDU_SOURCES: cannot tell how to load ivac: " bash "$PIPE/ivac.sh" -R
+
+fault C02 78 "sources.json is not JSON, for the production job"
+printf '{"sources": [\n' >"$EDU_SOURCES"
+config_case "^pipelines/refresh.sh: $EDU_SOURCES: " bash "$PIPE/refresh.sh"
+
+fault C03 78 "a source id that is a path"
+jq '.sources[0].id = "../../tmp/x"' "$T/good.json" >"$EDU_SOURCES"
+config_case "^pipelines/refresh.sh: $EDU_SOURCES: source id \"../../tmp/x\": not a name of the form \[a-z\]\[a-z0-9_\]\*\$" \
+	bash "$PIPE/refresh.sh"
+
+fault C04 64 "a unit on the command line that is not one"
+config_case "^pipelines/refresh.sh: 'ivac;rm': not a source id or id:YYYY\$" bash "$PIPE/refresh.sh" 'ivac;rm'
+
+fault C05 78 "a source the config does not have"
+config_case "^pipelines/refresh.sh: $EDU_SOURCES: no source nosuch\$" bash "$PIPE/refresh.sh" nosuch
+
+fault C06 78 "an unknown load mode"
+jq '.sources |= map(if .id == "ivac" then .mode = "merge" else . end)' "$T/good.json" >"$EDU_SOURCES"
+config_case "^pipelines/ivac.sh: $EDU_SOURCES: cannot tell how to load ivac: .*unknown mode merge" \
+	bash "$PIPE/ivac.sh" -R
+
+fault C07 78 "a mapping file with an unknown rule"
+sed -i 's/^\(Secteur[[:space:]]*secteur[[:space:]]*\)text/\1texte/' "$T/pl/ivac.map"
+line=$(grep -n '^Secteur' "$T/pl/ivac.map" | cut -d: -f1)
+config_case "^edu-normalize: $T/pl/ivac.map:$line: .*texte" bash "$T/pl/ivac.sh" -R
+recorded ivac normalize
+
+fault C08 78 "a mapping file missing"
+rm "$T/pl/ivac.map"
+config_case "^edu-normalize: $T/pl/ivac.map: " bash "$T/pl/ivac.sh" -R
+recorded ivac normalize
+
+fault C09 78 "DATABASE_URL with sslmode=bogus"
+DATABASE_URL="postgresql://edu:Pw-s3cret@/t0850?host=$PGHOST&port=$PGPORT&sslmode=bogus" \
+	config_case "^edu-fetch: database: cannot connect: invalid sslmode value: \"bogus\"\$" bash "$PIPE/ivac.sh" -R
+is "$(grep -c 'Pw-s3cret' "$ERR")" 0 "$FAULT: the password is not printed"
+
+fault C10 78 "DATABASE_URL that does not parse"
+DATABASE_URL="postgresql://edu:Pw-s3cret@[::1" \
+	config_case "^edu-fetch: database: invalid connection string \(-d or DATABASE_URL\)\$" bash "$PIPE/ivac.sh" -R
+is "$(grep -c 'Pw-s3cret' "$ERR")" 0 "$FAULT: the password is not printed"
+
+fault C11 78 "a settings file others can read"
+printf 'DATABASE_URL=postgresql://edu:Pw-s3cret@/t0850\n' >"$T/settings"
+chmod 644 "$T/settings"
+EDU_ENV=$T/settings config_case \
+	"^pipelines/ivac.sh: $T/settings: readable or writable by group or others \(mode 644\), and it holds secrets: chmod 600 $T/settings\$" \
+	bash "$PIPE/ivac.sh" -R
+
+fault C12 78 "a settings file with a line that is not NAME=value"
+printf 'DATABASE_URL postgresql://edu:Pw-s3cret@/t0850\n' >"$T/settings"
+chmod 600 "$T/settings"
+EDU_ENV=$T/settings config_case "^pipelines/ivac.sh: $T/settings:1: not a NAME=value line\$" bash "$PIPE/ivac.sh" -R
+is "$(grep -c 'Pw-s3cret' "$ERR")" 0 "$FAULT: the line is not printed"
