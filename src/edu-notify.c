@@ -135,23 +135,28 @@ static CURL *new_handle(const char *protocols)
 /*
  * The status of a transfer, said without the channel's address: libcurl's error buffer names
  * hosts and URLs, and the webhook URL and the mail server are secrets. what is how the peer
- * is named instead ("the mail server").
+ * is named instead ("the mail server"). libcurl calls every SMTP rejection a send error: the
+ * server's reply code tells a permanent refusal (5xx: 69) from a deferral (4xx: 75).
  */
-static int finish(CURL *c, CURLcode rc, const char *channel, const char *what)
+static int finish(CURL *c, CURLcode rc, const char *channel, const char *what, int smtp)
 {
 	long code = 0;
-	int status;
+	int status, refused;
 
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
 	curl_easy_cleanup(c);
-	status = rc != CURLE_OK ? edu_curl_status(rc) : edu_http_status(code);
+	refused = smtp && rc != CURLE_OK && code >= 400;
+	if (refused)
+		status = code >= 500 ? EDU_EX_UNAVAILABLE : EDU_EX_TEMPFAIL;
+	else
+		status = rc != CURLE_OK ? edu_curl_status(rc) : edu_http_status(code);
 	if (status == EDU_EX_OK) {
 		if (verbose)
 			edu_warn("%s: sent", channel);
-	} else if (rc != CURLE_OK) {
+	} else if (rc != CURLE_OK && !refused) {
 		edu_warn("%s: %s: %s", channel, what, curl_easy_strerror(rc));
 	} else {
-		edu_warn("%s: %s: HTTP status %ld", channel, what, code);
+		edu_warn("%s: %s: %s status %ld", channel, what, smtp ? "SMTP" : "HTTP", code);
 	}
 	return status;
 }
@@ -181,7 +186,7 @@ static int post_json(const char *channel, const char *what, const char *url, con
 	curl_easy_setopt(c, CURLOPT_POSTFIELDS, json->p);
 	curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)json->len);
 	rc = curl_easy_perform(c);
-	status = finish(c, rc, channel, what);
+	status = finish(c, rc, channel, what, 0);
 	curl_slist_free_all(hdr);
 	edu_str_free(&bearer);
 	return status;
@@ -336,7 +341,7 @@ static int send_email(const char *url, const char *from, char *to, const char *s
 		if (getenv("EDU_SMTP_PASSWORD"))
 			curl_easy_setopt(c, CURLOPT_PASSWORD, getenv("EDU_SMTP_PASSWORD"));
 		rc = curl_easy_perform(c);
-		status = finish(c, rc, "email", "the mail server");
+		status = finish(c, rc, "email", "the mail server", 1);
 	}
 	curl_slist_free_all(rcpts);
 	edu_str_free(&msg);
