@@ -53,13 +53,10 @@ if [ -n "${DATABASE_URL:-}" ]; then
 else
 	connect="psql${PGSERVICE:+ service=$PGSERVICE}${PGHOST:+ -h $PGHOST}${PGPORT:+ -p $PGPORT}${PGUSER:+ -U $PGUSER}${PGDATABASE:+ -d $PGDATABASE}"
 fi
-# The pipelines' tools take DATABASE_URL or libpq's environment; psql below needs one of them.
+# The pipelines' tools take DATABASE_URL or libpq's environment; psql below needs one of them,
+# given as the pipelines give it (edu_psql, pipelines/env.sh: the password never in argv).
 psqlq() {
-	if [ -n "${DATABASE_URL:-}" ]; then
-		psql -X -q -v ON_ERROR_STOP=1 -d "$DATABASE_URL" "$@"
-	else
-		psql -X -q -v ON_ERROR_STOP=1 "$@"
-	fi
+	bash -c '. "$1" && shift && edu_psql "$@"' demo "$root/pipelines/env.sh" "$@"
 }
 sh sql/migrate.sh >/dev/null || die $? "the migrations failed"
 

@@ -6,8 +6,11 @@
 # file is read, never executed, so it can also be a systemd EnvironmentFile. A variable set and
 # not empty in the environment wins over the file. Since the file holds the database password
 # and the webhook, one readable or writable by group or others is refused (exit 78), as ssh does.
-# Sourced by pipelines/lib.sh; run as `bash pipelines/env.sh COMMAND [ARG...]` it runs COMMAND
-# with the settings (the Makefile's `make db`).
+# It also holds how psql is given DATABASE_URL (edu_psql): its password through PGPASSWORD,
+# never on psql's command line, where ps(1) shows it to every user; sql/migrate.sh and
+# pipelines/demo.sh, POSIX sh scripts, call edu_psql through bash. Sourced by pipelines/lib.sh;
+# run as `bash pipelines/env.sh COMMAND [ARG...]` it runs COMMAND with the settings (the
+# Makefile's `make db`).
 
 # edu_env_load: exports the settings file's variables that the environment leaves empty.
 edu_env_load() {
@@ -45,6 +48,60 @@ edu_env_load() {
 		fi
 		[ -n "${!name:-}" ] || export "$name=$value"
 	done <"$f"
+}
+
+# edu_db_split: EDU_DB_CONN becomes DATABASE_URL without its password, EDU_DB_PW the password
+# (decoded), from a URI's user info or password= parameter, or a key=value string's password.
+edu_db_split() {
+	local url=${DATABASE_URL:-} pw='' rest auth tail
+	case $url in
+	postgres://* | postgresql://*)
+		rest=${url#*://}
+		auth=${rest%%[/?]*}
+		tail=${rest#"$auth"}
+		if [[ $auth == *@* && ${auth%@*} == *:* ]]; then
+			pw=${auth%@*}
+			pw=${pw#*:}
+			auth=${auth%%:*}@${auth##*@}
+		fi
+		if [[ $tail =~ ^(.*[?&])password=([^&]*)(&?)(.*)$ ]]; then
+			pw=${BASH_REMATCH[2]}
+			tail=${BASH_REMATCH[1]}${BASH_REMATCH[4]}
+			tail=${tail%[?&]}
+		fi
+		url=${url%%://*}://$auth$tail
+		pw=$(printf '%b' "${pw//%/\\x}")
+		;;
+	*)
+		if [[ $url =~ ^(.*)password[[:space:]]*=[[:space:]]*(\'([^\'\\]|\\.)*\'|[^[:space:]]+)(.*)$ ]]; then
+			pw=${BASH_REMATCH[2]}
+			url=${BASH_REMATCH[1]}${BASH_REMATCH[4]}
+			if [[ $pw == \'*\' ]]; then
+				pw=${pw:1:${#pw}-2}
+				pw=${pw//\\\'/\'}
+				pw=${pw//\\\\/\\}
+			fi
+		fi
+		;;
+	esac
+	EDU_DB_CONN=$url
+	EDU_DB_PW=$pw
+}
+
+# edu_psql ARG...: psql on the configured database (DATABASE_URL, else libpq's environment),
+# quiet, stopping at the first error, without psqlrc. A password in DATABASE_URL goes to psql
+# through PGPASSWORD, never on its command line, where ps(1) would show it to every user.
+edu_psql() {
+	if [ -z "${DATABASE_URL:-}" ]; then
+		psql -X -q -v ON_ERROR_STOP=1 "$@"
+		return $? # explicit: in a trap handler, a bare return gives the status before the trap
+	fi
+	edu_db_split
+	if [ -n "$EDU_DB_PW" ]; then
+		PGPASSWORD=$EDU_DB_PW psql -X -q -v ON_ERROR_STOP=1 -d "$EDU_DB_CONN" "$@"
+	else
+		psql -X -q -v ON_ERROR_STOP=1 -d "$EDU_DB_CONN" "$@"
+	fi
 }
 
 edu_env_fail() {

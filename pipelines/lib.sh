@@ -279,61 +279,7 @@ edu_year_of() {
 		{ y = substr($c, pos, 4); if (y ~ /^[0-9][0-9][0-9][0-9]$/) print y; exit }' "$1"
 }
 
-# ---- the database, the history and the logs ----
-
-# edu_db_split: EDU_DB_CONN becomes DATABASE_URL without its password, EDU_DB_PW the password
-# (decoded), from a URI's user info or password= parameter, or a key=value string's password.
-edu_db_split() {
-	local url=${DATABASE_URL:-} pw='' rest auth tail
-	case $url in
-	postgres://* | postgresql://*)
-		rest=${url#*://}
-		auth=${rest%%[/?]*}
-		tail=${rest#"$auth"}
-		if [[ $auth == *@* && ${auth%@*} == *:* ]]; then
-			pw=${auth%@*}
-			pw=${pw#*:}
-			auth=${auth%%:*}@${auth##*@}
-		fi
-		if [[ $tail =~ ^(.*[?&])password=([^&]*)(&?)(.*)$ ]]; then
-			pw=${BASH_REMATCH[2]}
-			tail=${BASH_REMATCH[1]}${BASH_REMATCH[4]}
-			tail=${tail%[?&]}
-		fi
-		url=${url%%://*}://$auth$tail
-		pw=$(printf '%b' "${pw//%/\\x}")
-		;;
-	*)
-		if [[ $url =~ ^(.*)password[[:space:]]*=[[:space:]]*(\'([^\'\\]|\\.)*\'|[^[:space:]]+)(.*)$ ]]; then
-			pw=${BASH_REMATCH[2]}
-			url=${BASH_REMATCH[1]}${BASH_REMATCH[4]}
-			if [[ $pw == \'*\' ]]; then
-				pw=${pw:1:${#pw}-2}
-				pw=${pw//\\\'/\'}
-				pw=${pw//\\\\/\\}
-			fi
-		fi
-		;;
-	esac
-	EDU_DB_CONN=$url
-	EDU_DB_PW=$pw
-}
-
-# edu_psql ARG...: psql on the configured database (DATABASE_URL, else libpq's environment),
-# quiet, stopping at the first error, without psqlrc. A password in DATABASE_URL goes to psql
-# through PGPASSWORD, never on its command line, where ps(1) would show it to every user.
-edu_psql() {
-	if [ -z "${DATABASE_URL:-}" ]; then
-		psql -X -q -v ON_ERROR_STOP=1 "$@"
-		return $? # explicit: in a trap handler, a bare return gives the status before the trap
-	fi
-	edu_db_split
-	if [ -n "$EDU_DB_PW" ]; then
-		PGPASSWORD=$EDU_DB_PW psql -X -q -v ON_ERROR_STOP=1 -d "$EDU_DB_CONN" "$@"
-	else
-		psql -X -q -v ON_ERROR_STOP=1 -d "$EDU_DB_CONN" "$@"
-	fi
-}
+# ---- the database, the history and the logs (edu_psql, DATABASE_URL to psql: env.sh) ----
 
 # edu_rows QUERY [PSQL-ARG...]: the rows of QUERY, one a line, fields separated by EDU_US (\037:
 # a tab is white space to read, and empty fields would merge); free text goes through

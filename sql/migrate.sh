@@ -2,7 +2,8 @@
 # Applies sql/NNN-name.sql in order, each file once, in its own transaction together with its
 # row in monitoring.schema_migrations (version, sha256). Running it again applies nothing; a
 # file changed after it was applied is refused (write a new file instead). Connection: the
-# argument, else $DATABASE_URL, else libpq's environment (PGHOST, PGDATABASE, ...).
+# argument, else $DATABASE_URL, else libpq's environment (PGHOST, PGDATABASE, ...); an
+# argument is on this script's own command line: put a password in DATABASE_URL or ~/.pgpass.
 #   sh sql/migrate.sh [conninfo]
 set -eu
 dir=$(cd "$(dirname "$0")" && pwd)
@@ -10,12 +11,12 @@ conn=${1:-${DATABASE_URL:-}}
 PGOPTIONS="${PGOPTIONS:-} -c client_min_messages=warning"
 export PGOPTIONS
 
+# psql, quiet and stopping at the first error, through edu_psql (pipelines/env.sh, bash): a
+# password in the connection string reaches psql in PGPASSWORD, never on its command line,
+# where ps(1) shows it to every user.
+envsh=$dir/../pipelines/env.sh
 db() {
-	if [ -n "$conn" ]; then
-		psql -X -q -v ON_ERROR_STOP=1 -d "$conn" "$@"
-	else
-		psql -X -q -v ON_ERROR_STOP=1 "$@"
-	fi
+	DATABASE_URL=$conn bash -c '. "$1" && shift && edu_psql "$@"' migrate "$envsh" "$@"
 }
 
 db -c "CREATE SCHEMA IF NOT EXISTS monitoring" \
