@@ -163,7 +163,8 @@ cat "$T/cert.pem" >>"$T/tls.pem"
 /usr/bin/python3 "$EDU_ROOT/tests/httpd.py" --script "$T/script.json" --tls "$T/tls.pem" \
 	--port-file "$T/tls.port" >/dev/null 2>"$T/tls.err" &
 tls=$!
-trap 'kill "$tls"; httpd_stop; echo "1..$_n"; rm -rf "$T"' EXIT
+stop_tls() { kill "$tls"; }
+on_exit stop_tls
 wait_for test -s "$T/tls.port"
 url=https://127.0.0.1:$(cat "$T/tls.port")/ivac
 jq --arg u "$url" '.sources |= map(if .id == "ivac" then .url = $u else . end)' "$EDU_SOURCES" \
@@ -172,6 +173,16 @@ jq '.["/ivac"] = {"body_file": "ivac-good.csv"}' "$T/script.json" >"$T/s.json" &
 state_save
 fetch
 expect "^edu-fetch: ivac: SSL certificate problem: self-signed certificate\$"
+kept
+
+# A URL, not a source: the format its extension names is expected (issue 10's point 7).
+fault H17 69 "a URL ending in .csv answered with an HTML page and status 200"
+jq '.["/files/etablissements.csv"] = {"headers": {"Content-Type": "text/html"}, "body": "<html><body>Maintenance</body></html>\n"}' \
+	"$T/script.json" >"$T/s.json" && mv "$T/s.json" "$T/script.json"
+cp "$good" "$T/ivac.csv"
+state_save
+run edu-fetch -R 0 -T 1 -o "$T/ivac.csv" "$BASE/files/etablissements.csv"
+expect "^edu-fetch: $BASE/files/etablissements.csv: the server sent an HTML page \(Content-Type text/html\), not csv\$"
 kept
 
 # Archives cut by the publisher arrive whole as far as HTTP can tell (their Content-Length is
@@ -187,7 +198,7 @@ pl_run dvf -R 2025
 pl_run dvf_raw -R 2020
 [ "$(sql 'select count(distinct annee) from dvf_mutations')" = 2 ] || diag "the DVF years did not load"
 
-fault H17 65 "a truncated gzip file (geo-dvf)"
+fault H18 65 "a truncated gzip file (geo-dvf)"
 f=$T/geo/2025/full.csv.gz
 head -c $(($(wc -c <"$f") / 2)) "$f" >"$T/cut.gz" && mv "$T/cut.gz" "$f"
 state_save
@@ -195,7 +206,7 @@ through dvf -R 2025
 expect "^pipelines/dvf.sh: dvf.csv.gz: not a valid gzip file\$"
 recorded dvf:2025 convert
 
-fault H18 65 "a truncated zip file (DGFiP)"
+fault H19 65 "a truncated zip file (DGFiP)"
 f=$T/raw/valeursfoncieres-2020.txt.zip
 head -c $(($(wc -c <"$f") / 2)) "$f" >"$T/cut.zip" && mv "$T/cut.zip" "$f"
 state_save

@@ -83,9 +83,14 @@ fault D09 65 "a 17 MiB field (a stray quote swallows the rest of the file)"
 { head -n 100 "$good"; printf '0150018N;2022;"'; head -c $((17 * 1024 * 1024)) /dev/zero | tr '\0' x; } >"$in"
 ivac_case "^edu-csv2tsv: ($csv):101: .*(16777216|too large|larger)" convert
 
+# Refused before any two names are compared: each process of the pipeline gets 2 s of CPU
+# (issue 10's point 2: the checks were quadratic, 25 s of CPU each).
 fault D10 65 "a header of 100,000 columns"
 { seq -f 'c%g' 100000 | paste -sd';'; printf '1\n'; } >"$in"
-ivac_case "^edu-csv2tsv: ($csv):1: .*4096 columns" convert
+state_save
+run bash -c 'ulimit -t 2 && exec bash "$0" -R' "$PIPE/ivac.sh"
+expect "^edu-csv2tsv: ($csv):1: more than 4096 columns in the header\$"
+recorded ivac convert
 
 fault D11 69 "an empty file"
 : >"$in"
@@ -152,3 +157,14 @@ state_save
 pl_run communes -R
 expect "^pipelines/communes.sh: jq failed \(exit [0-9]+, reported as 65\); nothing was loaded\$"
 recorded communes jq
+
+# Every -o of the suite is complete or absent (issue 10's point 4: edu-normalize -o emptied it).
+fault D23 65 "edu-normalize -o over a good file, on input it refuses"
+edu-csv2tsv "$good" | edu-normalize -M "$PIPE/ivac.map" -o "$T/ivac.tsv"
+cp "$T/ivac.tsv" "$T/ivac.tsv.good"
+edu-csv2tsv "$good" | awk -F'\t' -v OFS='\t' 'NR == 3 { $3 = "0150018X" } { print }' >"$T/bad.tsv"
+run_in "$T/bad.tsv" edu-normalize -M "$PIPE/ivac.map" -o "$T/ivac.tsv"
+is_status 65 "$FAULT: exit status"
+like_err "^edu-normalize: stdin:3: column UAI: '0150018X': uai check letter should be N\$" "$FAULT: the message"
+same_file "$T/ivac.tsv" "$T/ivac.tsv.good" "$FAULT: the previous file is kept"
+is "$(find "$T" -maxdepth 1 -name '.ivac.tsv*' | wc -l)" 0 "$FAULT: no temporary file left"

@@ -186,3 +186,25 @@ same_state
 is "$(sql "select count(*) from monitoring.runs")" "$before" "$FAULT: nothing recorded: no process was left to do it"
 is "$(find "$TMPDIR" -mindepth 1 -maxdepth 1 -name 'edu-pipeline.*' | wc -l)" 1 "$FAULT: its work directory is left in TMPDIR"
 rm -rf "${TMPDIR:?}"/edu-pipeline.*
+
+# A tool writing -o removes its temporary file on SIGTERM (issue 10's point 5: edu-csv2tsv left
+# .FILE.XXXXXX behind), here held in the middle of its input.
+fault P18 143 "SIGTERM to edu-csv2tsv -o FILE in the middle of its input"
+edu-csv2tsv -o "$T/out.tsv" "$good"
+cp "$T/out.tsv" "$T/out.tsv.good"
+rm -f "$T/in.fifo"
+mkfifo "$T/in.fifo"
+edu-csv2tsv -o "$T/out.tsv" <"$T/in.fifo" >"$OUT" 2>"$ERR" &
+c2t=$!
+exec {IN_FD}>"$T/in.fifo"
+head -c 500000 "$T/big.csv" >&"$IN_FD"
+temporary() { [ -n "$(find "$T" -maxdepth 1 -name '.out.tsv.*')" ]; }
+wait_for temporary
+ok $? "$FAULT: its temporary file is open"
+kill -TERM "$c2t"
+wait "$c2t"
+status=$?
+exec {IN_FD}>&-
+is_status 143 "$FAULT: exit status"
+same_file "$T/out.tsv" "$T/out.tsv.good" "$FAULT: the previous file is kept"
+is "$(find "$T" -maxdepth 1 -name '.out.tsv*' | wc -l)" 0 "$FAULT: no temporary file left"
