@@ -13,10 +13,25 @@ export PGOPTIONS
 
 # psql, quiet and stopping at the first error, through edu_psql (pipelines/env.sh, bash): a
 # password in the connection string reaches psql in PGPASSWORD, never on its command line,
-# where ps(1) shows it to every user.
+# where ps(1) shows it to every user. A copy of sql/ without pipelines/ beside it takes only a
+# connection string that holds no password.
 envsh=$dir/../pipelines/env.sh
+if [ ! -f "$envsh" ]; then
+	case $conn in
+	*password* | *://*:*@*)
+		echo "migrate: a password in the connection string needs pipelines/env.sh beside sql/; or put it in ~/.pgpass or PGPASSWORD" >&2
+		exit 78
+		;;
+	esac
+fi
 db() {
-	DATABASE_URL=$conn bash -c '. "$1" && shift && edu_psql "$@"' migrate "$envsh" "$@"
+	if [ -f "$envsh" ]; then
+		DATABASE_URL=$conn bash -c '. "$1" && shift && edu_psql "$@"' migrate "$envsh" "$@"
+	elif [ -n "$conn" ]; then
+		psql -X -q -v ON_ERROR_STOP=1 -d "$conn" "$@"
+	else
+		psql -X -q -v ON_ERROR_STOP=1 "$@"
+	fi
 }
 
 db -c "CREATE SCHEMA IF NOT EXISTS monitoring" \

@@ -87,3 +87,13 @@ printf 'DATABASE_URL postgresql://edu:Pw-s3cret@/t0850\n' >"$T/settings"
 chmod 600 "$T/settings"
 EDU_ENV=$T/settings config_case "^pipelines/ivac.sh: $T/settings:1: not a NAME=value line\$" bash "$PIPE/ivac.sh" -R
 is "$(grep -c 'Pw-s3cret' "$ERR")" 0 "$FAULT: the line is not printed"
+
+fault C13 78 "sql/ copied alone, with a password in DATABASE_URL"
+mkdir -p "$T/sqlcopy"
+cp "$EDU_ROOT"/sql/* "$T/sqlcopy/"
+newdb t0850b
+DATABASE_URL="postgresql://edu:Pw-s3cret@/t0850b?host=$PGHOST&port=$PGPORT" run sh "$T/sqlcopy/migrate.sh"
+is_status 78 "$FAULT: exit status"
+like_err "^migrate: a password in the connection string needs pipelines/env.sh beside sql/; or put it in ~/.pgpass or PGPASSWORD\$" \
+	"$FAULT: the message"
+is "$(sql "select count(*) from pg_tables where schemaname = 'monitoring'")" 0 "$FAULT: nothing applied"
