@@ -5,6 +5,8 @@
 # here, with the same exit status. "Unchanged" is proven by a checksum of the rows of the tables
 # a case could touch and of their xmin (a rewrite with equal values is caught), and of the known
 # validators of every unit.
+#   faults_db DB [ARG...]     no channel, a lock of the test's own, the database DB migrated,
+#                             ivac loaded from GOOD by pipelines/ivac.sh ARG...
 #   fault ID STATUS TITLE     starts case ID, whose command must exit STATUS
 #   state_save                remembers the state: the tables of FAULT_TABLES, the validators
 #   expect ERE                exit status, stderr matching ERE, the state unchanged
@@ -15,6 +17,8 @@
 #   stage_pid PID NAME        the pid of the child of PID that runs NAME (a pipeline's stage)
 #   descendants PID           the pids of every process under PID (what a service manager stops)
 #   hold SQL, hold_table TABLE  another session keeps SQL's locks (TABLE's) until release
+#   tls_start                 the loopback server's script over HTTPS (a throwaway self-signed
+#                             certificate) at TLS_BASE
 #   on_exit FUNCTION          runs FUNCTION when the test ends (before its directory is removed)
 #   skip_case N WHY           N checks skipped (a case this machine cannot set up)
 # shellcheck disable=SC2034 # variables are used by the sourcing scripts
@@ -22,6 +26,16 @@
 FAULT=
 FAULT_STATUS=0
 FAULT_TABLES=
+GOOD=$FIX/ivac-colleges/fr-en-indicateurs-valeur-ajoutee-colleges_ods-export_first500.csv
+faults_db() {
+	unset EDU_SLACK_WEBHOOK EDU_SMTP_URL EDU_SENDGRID_API_KEY EDU_RUN_ID
+	export EDU_LOCK=$T/refresh.lock
+	pl_db "$1" || { echo "Bail out! no database $1"; exit 1; }
+	pl_source ivac "$GOOD"
+	pl_run ivac "${@:2}"
+	# shellcheck disable=SC2154 # status: set by run (tests/lib.sh)
+	[ "$status" -eq 0 ] || { echo "Bail out! ivac does not load"; cat "$ERR"; exit 1; }
+}
 fault() {
 	FAULT=$1
 	FAULT_STATUS=$2
@@ -135,3 +149,17 @@ skip_case() {
 		echo "ok $_n # skip $FAULT: $2"
 	done
 }
+
+tls_start() {
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 \
+		-subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 -keyout "$T/tls.pem" \
+		-out "$T/cert.pem" 2>/dev/null
+	cat "$T/cert.pem" >>"$T/tls.pem"
+	/usr/bin/python3 "$EDU_ROOT/tests/httpd.py" --script "$T/script.json" --tls "$T/tls.pem" \
+		--port-file "$T/tls.port" >/dev/null 2>"$T/tls.err" &
+	TLS_PID=$!
+	on_exit tls_stop
+	wait_for test -s "$T/tls.port"
+	TLS_BASE=https://127.0.0.1:$(cat "$T/tls.port")
+}
+tls_stop() { kill "$TLS_PID" 2>/dev/null; }

@@ -10,11 +10,8 @@
 . "$EDU_ROOT/tests/httpd.sh"
 . "$EDU_ROOT/tests/faults.sh"
 
-good=$FIX/ivac-colleges/fr-en-indicateurs-valeur-ajoutee-colleges_ods-export_first500.csv
-pl_db t0810
-pl_source ivac "$good"
-pl_run ivac -R
-[ "$status" -eq 0 ] || { echo "Bail out! ivac does not load"; exit 1; }
+good=$GOOD
+faults_db t0820 -R
 cp "$good" "$T/ivac-good.csv"
 echo '{}' >"$T/script.json"
 httpd_start "$T/script.json"
@@ -157,16 +154,8 @@ expect "^edu-fetch: ivac: .*(Couldn't connect|Connection refused)"
 kept
 
 fault H16 69 "a self-signed TLS certificate"
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 -subj /CN=127.0.0.1 \
-	-addext subjectAltName=IP:127.0.0.1 -keyout "$T/tls.pem" -out "$T/cert.pem" 2>/dev/null
-cat "$T/cert.pem" >>"$T/tls.pem"
-/usr/bin/python3 "$EDU_ROOT/tests/httpd.py" --script "$T/script.json" --tls "$T/tls.pem" \
-	--port-file "$T/tls.port" >/dev/null 2>"$T/tls.err" &
-tls=$!
-stop_tls() { kill "$tls"; }
-on_exit stop_tls
-wait_for test -s "$T/tls.port"
-url=https://127.0.0.1:$(cat "$T/tls.port")/ivac
+tls_start
+url=$TLS_BASE/ivac
 jq --arg u "$url" '.sources |= map(if .id == "ivac" then .url = $u else . end)' "$EDU_SOURCES" \
 	>"$T/s.json" && mv "$T/s.json" "$EDU_SOURCES"
 jq '.["/ivac"] = {"body_file": "ivac-good.csv"}' "$T/script.json" >"$T/s.json" && mv "$T/s.json" "$T/script.json"

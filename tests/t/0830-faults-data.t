@@ -10,10 +10,10 @@
 . "$EDU_ROOT/tests/pipelines.sh"
 . "$EDU_ROOT/tests/faults.sh"
 
-good=$FIX/ivac-colleges/fr-en-indicateurs-valeur-ajoutee-colleges_ods-export_first500.csv
+good=$GOOD
 onisep=$FIX/onisep/ideo-structures-secondaire_built.csv
 communes=$FIX/insee-communes/geo-api-communes_fields-code-nom-centre_first500.json
-pl_db t0820
+pl_db t0830
 in=$T/in.csv
 cp "$good" "$in"
 pl_source ivac "$in"

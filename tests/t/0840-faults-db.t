@@ -15,11 +15,8 @@ remove_cluster() { sh "$EDU_ROOT/tests/pg.sh" remove "$pg"; }
 on_exit remove_cluster
 eval "$(sh "$EDU_ROOT/tests/pg.sh" env "$pg")"
 pgreal=$(cd "$pg" && pwd -P)
-good=$FIX/ivac-colleges/fr-en-indicateurs-valeur-ajoutee-colleges_ods-export_first500.csv
-pl_db t0830
-pl_source ivac "$good"
-pl_run ivac
-[ "$status" -eq 0 ] || { echo "Bail out! ivac does not load"; exit 1; }
+good=$GOOD
+faults_db t0840
 edu-csv2tsv "$good" | edu-normalize -M "$EDU_ROOT/pipelines/ivac.map" >"$T/ivac.tsv"
 FAULT_TABLES="colleges_indicateurs mv_colleges_with_metrics"
 
@@ -180,7 +177,7 @@ db_url() { printf 'postgresql://loader:%s@/%s?host=%s&port=%s' "$1" "$2" "$PGHOS
 
 fault B14 78 "a wrong password"
 state_save
-DATABASE_URL=$(db_url Wrong-pw2 t0830) pl_run ivac -R
+DATABASE_URL=$(db_url Wrong-pw2 t0840) pl_run ivac -R
 expect "^edu-fetch: database: cannot connect: .*password authentication failed for user \"loader\""
 is "$(grep -c 'Wrong-pw2' "$ERR")" 0 "$FAULT: the password is not printed"
 

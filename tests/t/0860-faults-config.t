@@ -6,14 +6,7 @@
 . "${EDU_ROOT:-.}/tests/lib.sh"
 . "$EDU_ROOT/tests/pipelines.sh"
 . "$EDU_ROOT/tests/faults.sh"
-unset EDU_SLACK_WEBHOOK EDU_SMTP_URL EDU_SENDGRID_API_KEY EDU_RUN_ID
-export EDU_LOCK=$T/refresh.lock
-
-good=$FIX/ivac-colleges/fr-en-indicateurs-valeur-ajoutee-colleges_ods-export_first500.csv
-pl_db t0850
-pl_source ivac "$good"
-pl_run ivac -R
-[ "$status" -eq 0 ] || { echo "Bail out! ivac does not load"; exit 1; }
+faults_db t0860 -R
 cp "$EDU_SOURCES" "$T/good.json"
 FAULT_TABLES=colleges_indicateurs
 # A copy of the scripts, whose mapping files a case may break.
@@ -66,7 +59,7 @@ config_case "^edu-normalize: $T/pl/ivac.map: " bash "$T/pl/ivac.sh" -R
 recorded ivac normalize
 
 fault C09 78 "DATABASE_URL with sslmode=bogus"
-DATABASE_URL="postgresql://edu:Pw-s3cret@/t0850?host=$PGHOST&port=$PGPORT&sslmode=bogus" \
+DATABASE_URL="postgresql://edu:Pw-s3cret@/t0860?host=$PGHOST&port=$PGPORT&sslmode=bogus" \
 	config_case "^edu-fetch: database: cannot connect: invalid sslmode value: \"bogus\"\$" bash "$PIPE/ivac.sh" -R
 is "$(grep -c 'Pw-s3cret' "$ERR")" 0 "$FAULT: the password is not printed"
 
@@ -76,14 +69,14 @@ DATABASE_URL="postgresql://edu:Pw-s3cret@[::1" \
 is "$(grep -c 'Pw-s3cret' "$ERR")" 0 "$FAULT: the password is not printed"
 
 fault C11 78 "a settings file others can read"
-printf 'DATABASE_URL=postgresql://edu:Pw-s3cret@/t0850\n' >"$T/settings"
+printf 'DATABASE_URL=postgresql://edu:Pw-s3cret@/t0860\n' >"$T/settings"
 chmod 644 "$T/settings"
 EDU_ENV=$T/settings config_case \
 	"^pipelines/ivac.sh: $T/settings: readable or writable by group or others \(mode 644\), and it holds secrets: chmod 600 $T/settings\$" \
 	bash "$PIPE/ivac.sh" -R
 
 fault C12 78 "a settings file with a line that is not NAME=value"
-printf 'DATABASE_URL postgresql://edu:Pw-s3cret@/t0850\n' >"$T/settings"
+printf 'DATABASE_URL postgresql://edu:Pw-s3cret@/t0860\n' >"$T/settings"
 chmod 600 "$T/settings"
 EDU_ENV=$T/settings config_case "^pipelines/ivac.sh: $T/settings:1: not a NAME=value line\$" bash "$PIPE/ivac.sh" -R
 is "$(grep -c 'Pw-s3cret' "$ERR")" 0 "$FAULT: the line is not printed"
@@ -91,8 +84,8 @@ is "$(grep -c 'Pw-s3cret' "$ERR")" 0 "$FAULT: the line is not printed"
 fault C13 78 "sql/ copied alone, with a password in DATABASE_URL"
 mkdir -p "$T/sqlcopy"
 cp "$EDU_ROOT"/sql/* "$T/sqlcopy/"
-newdb t0850b
-DATABASE_URL="postgresql://edu:Pw-s3cret@/t0850b?host=$PGHOST&port=$PGPORT" run sh "$T/sqlcopy/migrate.sh"
+newdb t0860b
+DATABASE_URL="postgresql://edu:Pw-s3cret@/t0860b?host=$PGHOST&port=$PGPORT" run sh "$T/sqlcopy/migrate.sh"
 is_status 78 "$FAULT: exit status"
 like_err "^migrate: a password in the connection string needs pipelines/env.sh beside sql/; or put it in ~/.pgpass or PGPASSWORD\$" \
 	"$FAULT: the message"

@@ -14,8 +14,8 @@
 unset EDU_SLACK_WEBHOOK EDU_SMTP_URL EDU_SENDGRID_API_KEY EDU_RUN_ID
 export EDU_LOCK=$T/refresh.lock
 
-good=$FIX/ivac-colleges/fr-en-indicateurs-valeur-ajoutee-colleges_ods-export_first500.csv
-pl_db t0860
+good=$GOOD
+pl_db t0870
 cp "$good" "$T/ivac.csv"
 pl_rename_header "$FIX/annuaire-education/fr-en-annuaire-education_dept35_2023-06.csv" \
 	Nom_etablissement Nom_de_l_etablissement "$T/annuaire.csv"
@@ -26,7 +26,7 @@ ops_only ivac annuaire
 smtp_start
 end_servers() {
 	touch "$T/release"
-	kill "$SMTP_PID" ${tls:+"$tls"} ${REFUSER:+"$REFUSER"} 2>/dev/null
+	kill "$SMTP_PID" ${REFUSER:+"$REFUSER"} 2>/dev/null
 }
 on_exit end_servers
 rm -f "$T/release"
@@ -34,7 +34,7 @@ serve ivac "{\"hold\": [2000, \"$T/release\"], \"body_file\": \"ivac.csv\"}"
 serve annuaire '{"body_file": "annuaire.csv"}'
 
 pw=Pa55-s3cret
-export DATABASE_URL="postgresql://edu:$pw@/t0860?host=$PGHOST&port=$PGPORT"
+export DATABASE_URL="postgresql://edu:$pw@/t0870?host=$PGHOST&port=$PGPORT"
 export EDU_SLACK_WEBHOOK=$BASE/hook/T000/B000/s3cret-hook-token
 export EDU_SENDGRID_API_KEY=SG.s3cret-api-key EDU_SENDGRID_URL=$BASE/v3/mail/send
 export EDU_SMTP_USER=pipeline EDU_SMTP_PASSWORD=smtp-s3cret-pw
@@ -141,16 +141,9 @@ notify_case "^edu-notify: slack: the webhook: HTTP status 404\$" \
 	EDU_SLACK_WEBHOOK="$BASE/hook/T000/B000/s3cret-hook-token-revoked" edu-notify -C slack "$T/msg"
 
 fault S08 69 "the Slack webhook behind a self-signed certificate"
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 -subj /CN=127.0.0.1 \
-	-addext subjectAltName=IP:127.0.0.1 -keyout "$T/tls.pem" -out "$T/cert.pem" 2>/dev/null
-cat "$T/cert.pem" >>"$T/tls.pem"
-/usr/bin/python3 "$EDU_ROOT/tests/httpd.py" --script "$T/script.json" --tls "$T/tls.pem" \
-	--port-file "$T/tls.port" >/dev/null 2>"$T/tls.err" &
-tls=$!
-wait_for test -s "$T/tls.port"
+tls_start
 notify_case "^edu-notify: slack: the webhook: SSL peer certificate or SSH remote key was not OK\$" \
-	EDU_SLACK_WEBHOOK="https://127.0.0.1:$(cat "$T/tls.port")/hook/T000/B000/s3cret-hook-token" \
-	edu-notify -C slack "$T/msg"
+	EDU_SLACK_WEBHOOK="$TLS_BASE/hook/T000/B000/s3cret-hook-token" edu-notify -C slack "$T/msg"
 
 fault S09 69 "the SendGrid API key refused (401)"
 echo '{"/v3/mail/send": {"status": 401, "body": "{\"errors\": [{\"message\": \"bad key\"}]}"}}' >"$T/script.json"
@@ -176,21 +169,20 @@ PY
 	wait_for eval "(echo >/dev/tcp/127.0.0.1/$port)"
 	REFUSER_URL=smtp://127.0.0.1:$port
 }
-stop_refusing() { kill "$REFUSER" && wait "$REFUSER" 2>/dev/null; }
+# smtp_case REPLY: edu-notify by e-mail to a server answering RCPT with REPLY.
+smtp_case() {
+	smtp_refusing "$1"
+	secrets+=("$REFUSER_URL")
+	notify_case "^edu-notify: email: the mail server: SMTP status ${1%% *}\$" EDU_SMTP_URL="$REFUSER_URL" \
+		edu-notify -C email "$T/msg"
+	kill "$REFUSER" && wait "$REFUSER" 2>/dev/null
+}
 
 fault S10 69 "the mail server refuses the recipient (SMTP 550)"
-smtp_refusing "550 5.1.1 mailbox unknown"
-secrets+=("$REFUSER_URL")
-notify_case "^edu-notify: email: the mail server: SMTP status 550\$" EDU_SMTP_URL="$REFUSER_URL" \
-	edu-notify -C email "$T/msg"
-stop_refusing
+smtp_case "550 5.1.1 mailbox unknown"
 
 fault S11 75 "the mail server defers the message (SMTP 451)"
-smtp_refusing "451 4.3.0 try again later"
-secrets+=("$REFUSER_URL")
-notify_case "^edu-notify: email: the mail server: SMTP status 451\$" EDU_SMTP_URL="$REFUSER_URL" \
-	edu-notify -C email "$T/msg"
-stop_refusing
+smtp_case "451 4.3.0 try again later"
 
 fault S12 75 "the mail server's name does not resolve"
 secrets+=(mail.example.invalid)
@@ -208,15 +200,15 @@ like_err "^pipelines/refresh.sh: the report could not be sent \(edu-notify exit 
 is "$(leaks "$OUT" "$ERR")" 0 "$FAULT: without naming the webhook"
 
 fault S14 0 "the migrations run with a password in DATABASE_URL"
-newdb t0860b
+newdb t0870b
 mkdir -p "$T/spy"
 printf '#!/bin/sh\nprintf "%%s\\n" "$*" >>"%s"\nexec /usr/bin/psql "$@"\n' "$T/psql.argv" >"$T/spy/psql"
 chmod +x "$T/spy/psql"
 : >"$T/psql.argv"
-DATABASE_URL="postgresql://edu:$pw@/t0860b?host=$PGHOST&port=$PGPORT" PATH=$T/spy:$PATH run sh "$EDU_ROOT/sql/migrate.sh"
+DATABASE_URL="postgresql://edu:$pw@/t0870b?host=$PGHOST&port=$PGPORT" PATH=$T/spy:$PATH run sh "$EDU_ROOT/sql/migrate.sh"
 is_status 0 "$FAULT: exit status"
 is "$(sql "select count(*) from monitoring.schema_migrations")" "$(find "$EDU_ROOT/sql" -name '[0-9]*.sql' | wc -l)" \
 	"$FAULT: every migration applied"
-ok "$([ "$(wc -l <"$T/psql.argv")" -gt 5 ] && grep -q "postgresql://edu@/t0860b" "$T/psql.argv"; echo $?)" \
+ok "$([ "$(wc -l <"$T/psql.argv")" -gt 5 ] && grep -q "postgresql://edu@/t0870b" "$T/psql.argv"; echo $?)" \
 	"$FAULT: psql got the URL without its password"
 is "$(leaks "$T/psql.argv" "$OUT" "$ERR")" 0 "$FAULT: the password on no psql command line"
