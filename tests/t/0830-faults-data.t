@@ -104,6 +104,8 @@ ivac_same_empty() {
 	is_status 0 "$FAULT: exit status"
 	like_out "^table=colleges_indicateurs inserted=0 updated=0 deleted=0 unchanged=0 " "$FAULT: nothing to upsert"
 	same_rows
+	is "$(sql "select known_sha256 from monitoring.data_sources where id = 'ivac'")" \
+		"$(sha256sum "$in" | cut -d' ' -f1)" "$FAULT: the empty file's validators are the known ones"
 }
 ivac_same_empty
 
