@@ -37,7 +37,7 @@ BUILD_FLAGS = $(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS)
 # Each tool links only the libraries it needs, one explicit line each.
 bin/edu-csv2tsv: LDLIBS = $(CSV_LIBS)
 bin/edu-normalize: LDLIBS =
-bin/edu-pgcopy: LDLIBS = $(PQ_LIBS)
+bin/edu-pgcopy: LDLIBS = $(PQ_LIBS) -lm
 bin/edu-refresh: LDLIBS = $(PQ_LIBS)
 bin/edu-fetch: LDLIBS = $(CURL_LIBS) $(CRYPTO_LIBS) $(PQ_LIBS)
 bin/edu-ifmodified: LDLIBS = $(CURL_LIBS) $(CRYPTO_LIBS) $(PQ_LIBS)

@@ -3,10 +3,12 @@
  * edu-pgcopy's SQL after the COPY: the checks on the staged rows (NULL and duplicate keys,
  * scope), reported with input line numbers, and the merges that write only rows that differ:
  * upsert on a key, replace on a key, and replace without a key by a multiset difference of
- * fixed-width row digests. Every plan here is linear: hash joins and aggregates on keys or
- * digests, and rows fetched by sorted tuple ids, never a sort or a nested loop over whole rows.
+ * fixed-width row digests, or by a rewrite when a sample of both sides says that few rows are
+ * in both. Every plan here is linear: hash joins and aggregates on keys or digests, and rows
+ * fetched by sorted tuple ids, never a sort or a nested loop over whole rows.
  * Every identifier in the SQL comes quoted from the catalog (struct pgcopy_col).
  */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -201,8 +203,8 @@ void pgcopy_check(struct pgcopy_load *L)
  * A row's digest: two 64-bit hashes of the row's values, with different seeds, so that two
  * different rows share a digest with a chance near 2^-128. Values are hashed as their type
  * compares them (1.0 and 1.00 are one numeric); a type without a hash function, as its text.
- * The digest is 16 bytes whatever the width of the row: hashing and joining on it never sorts
- * or spills whole rows. "SELECT digest, cols FROM (SELECT row, cols FROM rel WHERE cond)":
+ * The digest is 16 bytes whatever the width of the row: hashing and grouping on it never sorts
+ * or spills whole rows. "SELECT digest, cols FROM (SELECT row, inner FROM rel WHERE cond)":
  * OFFSET 0 keeps the row built once for both hashes.
  */
 static void add_digests(const struct pgcopy_load *L, struct edu_str *s, const char *cols,
@@ -218,118 +220,217 @@ static void add_digests(const struct pgcopy_load *L, struct edu_str *s, const ch
 	edu_str_add(s, ") AS edu_r, %s FROM %s WHERE %s OFFSET 0) x", inner, rel, cond);
 }
 
-/*
- * What a replace replaces, before the shrink guard. Without a key, the digests of the rows in
- * the scope (edu_old, with their tuple ids) and of the input (edu_new), then their multiset
- * difference (edu_diff: digests whose count differs, with both counts): one hash aggregate.
- */
+/* The digests of the rows in the scope, with their tuple ids, or of the staged input. */
+static void add_side(const struct pgcopy_load *L, struct edu_str *s, int old, const char *cols,
+                     const char *sample)
+{
+	struct edu_str rel = {0};
+
+	edu_str_add(&rel, "%s%s", old ? L->target : PGCOPY_STAGE, sample);
+	add_digests(L, s, cols, old ? "tableoid AS edu_rel, ctid AS edu_tid" : "ctid AS edu_tid",
+	            rel.p, old ? L->where.p : "true");
+	edu_str_free(&rel);
+}
+
+/* What a replace replaces, before the shrink guard: the rows in the scope. */
 void pgcopy_measure(struct pgcopy_load *L)
 {
 	struct edu_str s = {0};
 
 	if (L->mode != PGCOPY_REPLACE || L->direct)
 		return;
-	if (L->nkey > 0) {
-		edu_str_add(&s, "SELECT count(*) FROM %s WHERE %s", L->target, L->where.p);
-		L->current = pgcopy_count(L, s.p);
-		edu_str_free(&s);
-		return;
-	}
-	edu_str_add(&s, "CREATE TEMP TABLE edu_old ON COMMIT DROP AS ");
-	add_digests(L, &s, "edu_rel, edu_tid", "tableoid AS edu_rel, ctid AS edu_tid", L->target,
-	            L->where.p);
-	L->current = affected(L, s.p);
-	s.len = 0;
-	edu_str_add(&s, "CREATE TEMP TABLE edu_new ON COMMIT DROP AS ");
-	add_digests(L, &s, "edu_tid", "ctid AS edu_tid", PGCOPY_STAGE, "true");
-	edu_pg_cmd(L->conn, s.p);
-	pgcopy_verbose(L, "row digests made");
-	/* Real row counts for the planner; and no sort, which would group the digests by
-	 * sorting them: a hash aggregate spills in batches and stays linear. */
-	edu_pg_cmd(L->conn, "ANALYZE edu_old, edu_new");
-	edu_pg_cmd(L->conn, "SET LOCAL enable_sort = off");
-	edu_pg_cmd(L->conn,
-	           "CREATE TEMP TABLE edu_diff ON COMMIT DROP AS SELECT edu_d0, edu_d1, "
-	           "count(*) FILTER (WHERE edu_o) AS edu_co, count(*) FILTER (WHERE NOT edu_o) "
-	           "AS edu_cn FROM (SELECT edu_d0, edu_d1, true AS edu_o FROM edu_old UNION ALL "
-	           "SELECT edu_d0, edu_d1, false FROM edu_new) x GROUP BY edu_d0, edu_d1 "
-	           "HAVING count(*) FILTER (WHERE edu_o) <> count(*) FILTER (WHERE NOT edu_o)");
-	edu_pg_cmd(L->conn, "SET LOCAL enable_sort = DEFAULT");
-	edu_pg_cmd(L->conn, "ANALYZE edu_diff");
+	edu_str_add(&s, "SELECT count(*) FROM %s WHERE %s", L->target, L->where.p);
+	L->current = pgcopy_count(L, s.p);
 	edu_str_free(&s);
 }
 
 /*
- * The tuple ids of the rows of side (edu_old or edu_new) that the difference removes from it:
- * every row of a digest the other side lacks, and for a digest both sides hold (a row repeated
- * a different number of times) only the surplus, numbered within that digest alone.
+ * Whether to rewrite the scope (delete every row of it, insert every input row) rather than
+ * compare every row: when few rows are in both. A republication that renumbers its rows (geo-DVF's
+ * id_mutation) changes them all, and comparing 2N digests then only adds to the N deletes and N
+ * inserts. The share is estimated on two independent random samples of about sqrt(S N) rows
+ * each (a block sample of the scope, a row sample of the input), whose matches number about
+ * S times that share: 3% of a million rows, every row below S. The samples decide only which
+ * exact path runs: no row is ever taken as unchanged on a sample.
  */
-static void add_surplus(struct edu_str *s, const char *side, const char *cols, const char *more,
-                        const char *fewer)
+static int rewrite_is_cheaper(struct pgcopy_load *L)
 {
-	edu_str_add(s,
-	            "SELECT %s FROM %s o JOIN edu_diff x USING (edu_d0, edu_d1) WHERE x.%s = 0 "
-	            "UNION ALL SELECT %s FROM (SELECT o.*, x.%s - x.%s AS edu_k, row_number() OVER "
-	            "(PARTITION BY o.edu_d0, o.edu_d1) AS edu_n FROM %s o JOIN edu_diff x "
-	            "USING (edu_d0, edu_d1) WHERE x.%s > x.%s AND x.%s > 0) y WHERE edu_n <= edu_k",
-	            cols, side, fewer, cols, more, fewer, side, more, fewer, fewer);
+	struct edu_str s = {0}, o = {0}, n = {0};
+	double big = (double)(L->current > (long long)L->rows ? L->current : (long long)L->rows);
+	double pct = 100 * sqrt(PGCOPY_SAMPLE / big), so, sn, m, share;
+	PGresult *res;
+
+	if (L->rows == 0 || L->current == 0)
+		return 1;
+	if (pct > 100)
+		pct = 100;
+	edu_str_add(&o, " TABLESAMPLE SYSTEM (%.6f) REPEATABLE (1)", pct);
+	edu_str_add(&n, " TABLESAMPLE BERNOULLI (%.6f) REPEATABLE (2)", pct);
+	edu_str_add(&s, "WITH o AS MATERIALIZED (");
+	add_side(L, &s, 1, "edu_tid", o.p);
+	edu_str_add(&s, "), n AS MATERIALIZED (");
+	add_side(L, &s, 0, "edu_tid", n.p);
+	edu_str_add(&s, ") SELECT (SELECT count(*) FROM o), (SELECT count(*) FROM n), (SELECT "
+	                "count(*) FROM n WHERE EXISTS (SELECT 1 FROM o WHERE o.edu_d0 = n.edu_d0 "
+	                "AND o.edu_d1 = n.edu_d1))");
+	res = edu_pg_exec(L->conn, s.p, 0, NULL);
+	so = strtod(PQgetvalue(res, 0, 0), NULL);
+	sn = strtod(PQgetvalue(res, 0, 1), NULL);
+	m = strtod(PQgetvalue(res, 0, 2), NULL);
+	PQclear(res);
+	edu_str_free(&s);
+	edu_str_free(&o);
+	edu_str_free(&n);
+	/* An empty sample tells nothing: compare. */
+	if (so == 0 || sn == 0)
+		return 0;
+	share = 100 * m / so * (double)L->current / sn * (double)L->rows / big;
+	if (L->verbose)
+		edu_warn("sample: %.0f of %.0f input rows among %.0f rows of the %s: about %.1f%% "
+		         "unchanged, %s (%.2fs)",
+		         m, sn, so, L->scope ? "scope" : "table", share > 100 ? 100 : share,
+		         share < PGCOPY_REWRITE_PCT ? "rewritten" : "every row compared",
+		         edu_elapsed(&L->t0));
+	return share < PGCOPY_REWRITE_PCT;
 }
 
 /*
- * Replace without a key: delete the old rows the difference removes, insert the new rows it
- * adds, by their tuple ids (a sorted TID scan: pages in order, no join). When every old row
- * goes or every new row comes, a plain DELETE of the scope or INSERT of the input does it.
+ * The multiset difference of the scope and the input, in one hash aggregate over the digests
+ * of both (edu_diff: the digests whose counts differ, with both counts). A digest held by one
+ * row alone, the usual case, keeps that row's tuple id: it is deleted or inserted as is.
+ */
+static void diff_rows(struct pgcopy_load *L)
+{
+	struct edu_str s = {0};
+
+	edu_str_add(&s,
+	            "CREATE TEMP TABLE edu_diff ON COMMIT DROP AS SELECT edu_d0, edu_d1, "
+	            "count(*) FILTER (WHERE edu_o) AS edu_co, count(*) FILTER (WHERE NOT "
+	            "edu_o) AS edu_cn, min(edu_rel) AS edu_rel, min(edu_tid) AS edu_tid FROM (");
+	add_side(L, &s, 1, "true AS edu_o, edu_rel, edu_tid", "");
+	edu_str_add(&s, " UNION ALL ");
+	add_side(L, &s, 0, "false, 0::oid, edu_tid", "");
+	edu_str_add(&s, ") x GROUP BY edu_d0, edu_d1 HAVING count(*) FILTER (WHERE edu_o) <> "
+	                "count(*) FILTER (WHERE NOT edu_o)");
+	/* No sort, which would group the digests by sorting them: a hash aggregate spills in
+	 * batches and stays linear. */
+	edu_pg_cmd(L->conn, "SET LOCAL enable_sort = off");
+	edu_pg_cmd(L->conn, s.p);
+	edu_pg_cmd(L->conn, "SET LOCAL enable_sort = DEFAULT");
+	pgcopy_verbose(L, "rows compared");
+	edu_str_free(&s);
+}
+
+/*
+ * The tuple ids of the rows of one side (old: the scope, with their relation; else the input)
+ * that the difference removes from it: the row of a digest that side alone holds once, and for
+ * a digest held more than once (repeated rows) only the surplus, numbered within that digest
+ * alone, from a second reading of that side: needed only when such a digest differs (nrep).
+ */
+static void add_surplus(const struct pgcopy_load *L, struct edu_str *s, int old, long long nrep)
+{
+	const char *cols = old ? "edu_rel, edu_tid" : "edu_tid";
+	const char *more = old ? "edu_co" : "edu_cn", *fewer = old ? "edu_cn" : "edu_co";
+
+	edu_str_add(s, "SELECT %s FROM edu_diff WHERE %s = 1 AND %s = 0", cols, more, fewer);
+	if (nrep == 0)
+		return;
+	edu_str_add(s,
+	            " UNION ALL SELECT %s FROM (SELECT o.*, x.%s - x.%s AS edu_k, row_number() "
+	            "OVER (PARTITION BY o.edu_d0, o.edu_d1) AS edu_n FROM (",
+	            cols, more, fewer);
+	add_side(L, s, old, cols, "");
+	edu_str_add(s,
+	            ") o JOIN edu_diff x USING (edu_d0, edu_d1) WHERE x.%s > x.%s AND x.edu_co + "
+	            "x.edu_cn > 1) y WHERE edu_n <= edu_k",
+	            more, fewer);
+}
+
+/* Deletes the rows of the scope that the difference removes, by their tuple ids. */
+static void delete_rows(struct pgcopy_load *L, long long nrep)
+{
+	struct edu_str s = {0};
+	PGresult *rels;
+
+	edu_str_add(&s, "CREATE TEMP TABLE edu_del ON COMMIT DROP AS ");
+	add_surplus(L, &s, 1, nrep);
+	edu_pg_cmd(L->conn, s.p);
+	/* A tuple id is unique within one relation only (partitions repeat them). */
+	rels = edu_pg_exec(L->conn, "SELECT DISTINCT edu_rel FROM edu_del", 0, NULL);
+	for (int i = 0; i < PQntuples(rels); i++) {
+		s.len = 0;
+		edu_str_add(&s,
+		            "DELETE FROM %s WHERE %s AND tableoid = '%s'::oid AND ctid = ANY "
+		            "(ARRAY(SELECT edu_tid FROM edu_del WHERE edu_rel = '%s'::oid))",
+		            L->target, L->where.p, PQgetvalue(rels, i, 0), PQgetvalue(rels, i, 0));
+		L->del += affected(L, s.p);
+	}
+	PQclear(rels);
+	edu_str_free(&s);
+}
+
+/* Inserts the input rows that the difference adds, by their tuple ids, or every row (!tids). */
+static void insert_rows(struct pgcopy_load *L, int tids, long long nrep)
+{
+	struct edu_str s = {0};
+
+	edu_str_add(&s, "INSERT INTO %s (", L->target);
+	pgcopy_add_input_cols(L, &s, "");
+	edu_str_add(&s, ") SELECT ");
+	pgcopy_add_input_cols(L, &s, "");
+	edu_str_add(&s, " FROM %s", PGCOPY_STAGE);
+	if (tids) {
+		edu_str_add(&s, " WHERE ctid = ANY (ARRAY(");
+		add_surplus(L, &s, 0, nrep);
+		edu_str_add(&s, "))");
+	}
+	L->ins = affected(L, s.p);
+	edu_str_free(&s);
+}
+
+/*
+ * Replace without a key: the scope rewritten when few rows are in both, else the difference:
+ * the old rows it removes deleted and the new rows it adds inserted, by their tuple ids (a
+ * sorted TID scan: pages in order, no join). A row is kept only when its digest is in the input
+ * as many times as in the scope. When the difference keeps no row (every new row comes, so
+ * every old row goes), a plain DELETE of the scope and INSERT of the input do it: what that
+ * DELETE sees is what the table holds then, so the table ends equal to the input.
  */
 static void replace_rows(struct pgcopy_load *L)
 {
 	struct edu_str s = {0};
-	PGresult *res, *rels;
-	long long del, ins;
+	PGresult *res;
+	long long del = 0, ins = 0, nrep = 0;
+	int all;
 
-	res = edu_pg_exec(L->conn,
-	                  "SELECT coalesce(sum(greatest(edu_co - edu_cn, 0)), 0), "
-	                  "coalesce(sum(greatest(edu_cn - edu_co, 0)), 0) FROM edu_diff",
-	                  0, NULL);
-	del = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
-	ins = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
-	PQclear(res);
-	/* The joins below are on digests without an index: a nested loop would be quadratic. */
+	/* The joins here are on digests without an index: a nested loop would be quadratic. */
 	edu_pg_cmd(L->conn, "SET LOCAL enable_nestloop = off");
-	if (del > 0 && del == L->current) {
+	all = rewrite_is_cheaper(L);
+	if (!all) {
+		diff_rows(L);
+		res = edu_pg_exec(L->conn,
+		                  "SELECT coalesce(sum(greatest(edu_co - edu_cn, 0)), 0), "
+		                  "coalesce(sum(greatest(edu_cn - edu_co, 0)), 0), "
+		                  "count(*) FILTER (WHERE edu_co + edu_cn > 1) FROM edu_diff",
+		                  0, NULL);
+		del = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+		ins = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
+		nrep = strtoll(PQgetvalue(res, 0, 2), NULL, 10);
+		PQclear(res);
+		all = ins == (long long)L->rows;
+		/* Row counts for the planner of the surplus's joins. */
+		if (nrep > 0 && !all)
+			edu_pg_cmd(L->conn, "ANALYZE edu_diff");
+	}
+	if (all) {
 		edu_str_add(&s, "DELETE FROM %s WHERE %s", L->target, L->where.p);
 		L->del = affected(L, s.p);
 	} else if (del > 0) {
-		edu_str_add(&s, "CREATE TEMP TABLE edu_del ON COMMIT DROP AS ");
-		add_surplus(&s, "edu_old", "edu_rel, edu_tid", "edu_co", "edu_cn");
-		edu_pg_cmd(L->conn, s.p);
-		/* A tuple id is unique within one relation only (partitions repeat them). */
-		rels = edu_pg_exec(L->conn, "SELECT DISTINCT edu_rel FROM edu_del", 0, NULL);
-		for (int i = 0; i < PQntuples(rels); i++) {
-			s.len = 0;
-			edu_str_add(
-			    &s,
-			    "DELETE FROM %s WHERE %s AND tableoid = '%s'::oid AND ctid = ANY "
-			    "(ARRAY(SELECT edu_tid FROM edu_del WHERE edu_rel = '%s'::oid))",
-			    L->target, L->where.p, PQgetvalue(rels, i, 0), PQgetvalue(rels, i, 0));
-			L->del += affected(L, s.p);
-		}
-		PQclear(rels);
+		delete_rows(L, nrep);
 	}
 	pgcopy_verbose(L, "deleted");
-	s.len = 0;
-	if (ins > 0) {
-		edu_str_add(&s, "INSERT INTO %s (", L->target);
-		pgcopy_add_input_cols(L, &s, "");
-		edu_str_add(&s, ") SELECT ");
-		pgcopy_add_input_cols(L, &s, "");
-		edu_str_add(&s, " FROM %s", PGCOPY_STAGE);
-		if (ins != (long long)L->rows) {
-			edu_str_add(&s, " WHERE ctid = ANY (ARRAY(");
-			add_surplus(&s, "edu_new", "edu_tid", "edu_cn", "edu_co");
-			edu_str_add(&s, "))");
-		}
-		L->ins = affected(L, s.p);
-	}
+	if ((all && L->rows > 0) || ins > 0)
+		insert_rows(L, !all, nrep);
 	edu_pg_cmd(L->conn, "SET LOCAL enable_nestloop = DEFAULT");
 	edu_str_free(&s);
 }

@@ -731,8 +731,9 @@ static void stage(struct pgcopy_load *L)
 	                  : L->scope_col ? "scope empty: COPY straight into the table"
 	                                 : "table empty: COPY straight into it");
 	L->rows = copy_rows(L, L->direct ? L->target : PGCOPY_STAGE);
-	/* Row counts for the planner: without them it guesses, and may sort what it could hash. */
-	if (!L->direct)
+	/* Row counts for the planner of the joins on a key: without them it guesses, and may sort
+	 * what it could hash. A load without a key joins nothing to the staged rows. */
+	if (!L->direct && L->nkey > 0)
 		edu_pg_cmd(L->conn, "ANALYZE " PGCOPY_STAGE);
 	pgcopy_verbose(L, "COPY done");
 	edu_str_free(&s);

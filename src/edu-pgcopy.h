@@ -19,6 +19,10 @@
 #define PGCOPY_STAGE "edu_stage"
 /* Keys named in the history row and by -v, each way. */
 #define PGCOPY_MAX_KEYS 10
+/* A replace without a key samples both sides so that about this many rows match when nothing
+ * changed, and rewrites the scope when fewer than PGCOPY_REWRITE_PCT percent are unchanged. */
+#define PGCOPY_SAMPLE 1000
+#define PGCOPY_REWRITE_PCT 5
 
 enum pgcopy_mode { PGCOPY_REPLACE, PGCOPY_UPSERT, PGCOPY_APPEND };
 

@@ -34,12 +34,13 @@ fi
 
 secs=0
 # timed NAME CMD: runs the shell command CMD (bash, pipefail); sets secs; stops the bench on error.
+# Its line ends with the load average (1 minute) after the run: the machine may be shared.
 timed() {
 	t0=$(date +%s%N)
 	bash -o pipefail -c "$2" >.bench/out 2>.bench/err || { cat .bench/err >&2; die "$1 failed"; }
 	t1=$(date +%s%N)
 	secs=$(echo "$t0 $t1" | awk '{printf "%.2f", ($2 - $1) / 1e9}')
-	printf '%-46s %8s s  %s\n' "$1" "$secs" "$(head -n 1 .bench/out)"
+	printf '%-46s %8s s  load %s  %s\n' "$1" "$secs" "$(cut -d' ' -f1 /proc/loadavg)" "$(head -n 1 .bench/out)"
 }
 ratio() { echo "$1 $2" | awk '{printf "%.2f", $1 / $2}'; }
 verdict() { # verdict WHAT OURS FLOOR TARGET
