@@ -423,7 +423,7 @@ static void resolve_scope(struct pgcopy_load *L)
 {
 	struct pgcopy_col *c = find_col(L, L->scope_name);
 	struct edu_str s = {0};
-	const char *p[1] = {L->oid};
+	const char *p[2] = {L->oid, NULL};
 	PGresult *res;
 	char *lit;
 
@@ -436,15 +436,28 @@ static void resolve_scope(struct pgcopy_load *L)
 		edu_pg_die(L->conn, NULL, "-w");
 	L->where.len = 0;
 	edu_str_add(&L->where, "%s = %s", c->q, lit);
+	/* The value as the column's type reads it (02023 is 2023), for the partition, and the
+	 * scope's lock key: the hash of the column and that value, equal for equal values (1.0
+	 * and 1.00 are one numeric). A value the type rejects is a bad -w, not bad input data. */
+	p[1] = c->name;
+	res = edu_pg_exec(L->conn,
+	                  "SELECT format_type(atttypid, NULL) FROM pg_attribute "
+	                  "WHERE attrelid = $1::oid AND attname = $2",
+	                  2, p);
+	edu_str_add(&s, "SELECT v::text, %s FROM (SELECT CAST(%s AS %s) AS v) x",
+	            c->hashable ? "hash_record(ROW($1::text, v))"
+	                        : "hashtext($1 || '=' || v::text)",
+	            lit, PQgetvalue(res, 0, 0));
+	PQclear(res);
 	PQfreemem(lit);
-	/* A value the column's type rejects is a bad -w, not bad input data. */
-	edu_str_add(&s, "SELECT 1 FROM %s WHERE %s LIMIT 0", L->target, L->where.p);
-	res = PQexec(L->conn, s.p);
+	res = PQexecParams(L->conn, s.p, 1, NULL, &p[1], NULL, NULL, 0);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK && PQstatus(L->conn) == CONNECTION_OK)
 		edu_die(EDU_EX_USAGE, "-w %s: %s", L->scope,
 		        PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY));
 	if (PQresultStatus(res) != PGRES_TUPLES_OK)
 		edu_pg_die(L->conn, res, "database");
+	L->scope_canon = edu_strdup(PQgetvalue(res, 0, 0));
+	snprintf(L->scope_key, sizeof(L->scope_key), "%s", PQgetvalue(res, 0, 1));
 	PQclear(res);
 	edu_str_free(&s);
 	res = edu_pg_exec(L->conn,
@@ -492,7 +505,7 @@ static void resolve(struct pgcopy_load *L)
  */
 static void ensure_partition(struct pgcopy_load *L)
 {
-	const char *p[2] = {L->oid, L->scope_val};
+	const char *p[2] = {L->oid, L->scope_canon};
 	PGresult *res;
 
 	if (!L->list_partitioned)
@@ -510,10 +523,11 @@ static void ensure_partition(struct pgcopy_load *L)
 	PQclear(res);
 }
 
-/* Takes an advisory lock (sql: $1 the table, $2 the scope, if nparams is 2); dies when busy. */
+/* Takes an advisory lock (sql: $1 the table, $2 the scope's key, if nparams is 2); dies when
+ * busy. */
 static void lock(struct pgcopy_load *L, const char *sql, int nparams)
 {
-	const char *p[2] = {L->target, L->scope};
+	const char *p[2] = {L->target, L->scope_key};
 	PGresult *res = edu_pg_exec(L->conn, sql, nparams, p);
 
 	if (*PQgetvalue(res, 0, 0) == 't') {
@@ -552,8 +566,8 @@ static void begin(struct pgcopy_load *L)
 	             : "SELECT NOT pg_try_advisory_xact_lock_shared(hashtext($1))",
 	     1);
 	lock(L,
-	     L->wait ? "SELECT pg_advisory_xact_lock(hashtext($1), hashtext($2)) IS NULL"
-	             : "SELECT NOT pg_try_advisory_xact_lock(hashtext($1), hashtext($2))",
+	     L->wait ? "SELECT pg_advisory_xact_lock(hashtext($1), $2::integer) IS NULL"
+	             : "SELECT NOT pg_try_advisory_xact_lock(hashtext($1), $2::integer)",
 	     2);
 }
 

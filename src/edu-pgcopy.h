@@ -52,6 +52,8 @@ struct pgcopy_load {
 	struct pgcopy_col **incol; /* the table column of each input column */
 	struct pgcopy_col *scope_col, *label_col;
 	char *scope_name, *scope_val;
+	char *scope_canon;    /* the -w value as its column's type reads it */
+	char scope_key[16];   /* the scope's lock key (an integer) */
 	struct edu_str where; /* the scope as SQL; "true" without -w */
 	int list_partitioned; /* partitioned by a list of the scope column alone */
 	enum pgcopy_mode mode;

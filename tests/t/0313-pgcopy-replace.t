@@ -93,3 +93,35 @@ rows "$T/m3" x 1 1
 repeat "$T/m3" c 3000
 replace "$T/m3" rewritten 3001 3001 0 "every row replaced by one other row repeated"
 
+# ---- the -w value as the column reads it: 02022 is 2022, one lock, one partition
+printf 'annee\tv\tn\n2022\ta\t1\n\\.\n' >"$T/y22"
+run_in "$T/y22" edu-pgcopy -w annee=2022 py
+is_status 0 "a load of 2022"
+run_in "$T/y22" edu-pgcopy -v -w annee=02022 py
+is_status 0 "a load of 02022"
+like_err "^edu-pgcopy: partition py_2022 ready" "takes the partition of 2022"
+like_out "$(summary_re 0 0 1)" "and finds its rows"
+is "$(sql "select string_agg(c.relname, ' ' order by c.relname) from pg_inherits i
+	join pg_class c on c.oid = i.inhrelid where i.inhparent = 'py'::regclass")" "py_2022 py_2023" \
+	"no second partition"
+rm -f "$T/go" "$T/fifo"
+mkfifo "$T/fifo"
+(printf 'annee\tv\tn\n2022\tslow\t1\n'
+	while [ ! -e "$T/go" ]; do sleep 0.1; done
+	printf '\\.\n') >"$T/fifo" &
+edu-pgcopy -w annee=2022 py <"$T/fifo" >"$T/slow.out" 2>"$T/slow.err" &
+slow=$!
+for _ in $(seq 1 100); do
+	[ "$(sql "select count(*) from pg_locks where locktype = 'advisory' and granted")" = 2 ] && break
+	sleep 0.1
+done
+run_in "$T/y22" edu-pgcopy -w annee=02022 py
+is_status 75 "a load of 02022 while 2022 loads"
+like_err "^edu-pgcopy: table py: another load of this table is running, of the scope -w annee=02022 or of the whole table \(-W waits for it\)$" \
+	"is a load of the same scope"
+run_in "$T/y22" edu-pgcopy -w 'annee= 2022' py
+is_status 75 "so is ' 2022'"
+touch "$T/go"
+wait "$slow"
+is "$?" 0 "the load of 2022 commits"
+is "$(sql "select string_agg(v, ' ') from py where annee = 2022")" slow "2022 holds its rows"
