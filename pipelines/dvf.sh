@@ -27,7 +27,6 @@ gzip -dc "$EDU_WORK/dvf.csv.gz" >"$EDU_WORK/dvf.csv" || edu_fail 65 "dvf.csv.gz:
 year=${1:-$(edu_year_of "$EDU_WORK/dvf.csv" , date_mutation 1)}
 [ -n "$year" ] || edu_fail 65 "dvf.csv: schema drift: no date in a date_mutation column to take the year from"
 edu_load_args dvf "$year"
-edu_partition dvf_mutations "$year"
 edu-csv2tsv "$EDU_WORK/dvf.csv" |
 	edu-normalize -M "$EDU_MAPS/dvf.map" |
 	edu-pgcopy -W "${EDU_LOAD[@]}"

@@ -101,7 +101,6 @@ fi
 year=${1:-$(edu_year_of "$EDU_WORK/dvf_raw.txt" '|' 'Date mutation' 7)}
 [ -n "$year" ] || edu_fail 65 "dvf_raw.txt: schema drift: no date in a 'Date mutation' column to take the year from"
 edu_load_args dvf_raw "$year"
-edu_partition dvf_mutations "$year"
 edu-csv2tsv -d '|' "$EDU_WORK/dvf_raw.txt" |
 	edu-normalize -M "$EDU_MAPS/dvf-raw.map" |
 	etalab_columns |

@@ -238,14 +238,6 @@ edu_drop() {
 		edu_fail 75 "the rows of $2 are deleted, but its validators are kept: $out"
 }
 
-# edu_partition TABLE VALUE: the partition of TABLE for VALUE, created when missing (sql/005
-# edu_ensure_partition), before the load's transaction. Until edu-pgcopy -w does it itself.
-edu_partition() {
-	local out
-	out=$(echo "select edu_ensure_partition(:'t', :'v')" | edu_psql -v t="$1" -v v="$2" 2>&1) ||
-		edu_fail 75 "cannot create the partition of $1 for $2: $out"
-}
-
 # edu_refresh TABLE: refresh the materialized views that depend on TABLE (not in a rehearsal).
 edu_refresh() {
 	[ "$EDU_REFRESH" -eq 1 ] && [ "$EDU_DRY" -eq 0 ] || return 0
