@@ -1,10 +1,11 @@
 /* eduinfo-pipeline, Licence Ouverte 2.0 / MIT: see README.md. */
 /*
  * Private to edu-pgcopy: what one load knows (struct pgcopy_load), passed to every step.
- * src/edu-pgcopy.c holds the options, the catalog, the locks, the COPY and the record of the
- * run; src/edu-pgcopy-merge.c the SQL that checks the staged rows and merges them into the
- * table. Functions shared between the two carry the prefix pgcopy_. Nothing here is part of the
- * suite's library.
+ * src/edu-pgcopy.c holds the options, the locks, the COPY and the record of the run;
+ * src/edu-pgcopy-catalog.c what the table is (columns, header, key, scope, partition);
+ * src/edu-pgcopy-merge.c the SQL that checks the staged rows and merges them into the table.
+ * Functions shared between them carry the prefix pgcopy_. Nothing here is part of the suite's
+ * library.
  */
 #ifndef EDU_PGCOPY_H
 #define EDU_PGCOPY_H
@@ -79,5 +80,8 @@ void pgcopy_verbose(const struct pgcopy_load *L, const char *what);
 void pgcopy_check(struct pgcopy_load *L);
 void pgcopy_measure(struct pgcopy_load *L);
 void pgcopy_merge(struct pgcopy_load *L);
+struct pgcopy_col *pgcopy_find_col(const struct pgcopy_load *L, const char *name);
+void pgcopy_resolve(struct pgcopy_load *L);
+void pgcopy_ensure_partition(struct pgcopy_load *L);
 
 #endif
