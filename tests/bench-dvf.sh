@@ -36,15 +36,6 @@ fi
 trap 'q "alter system reset all"; sh tests/pg.sh stop "$pg"' EXIT
 sh sql/migrate.sh >/dev/null || die "sql/migrate.sh failed"
 
-# Until sql/ partitions dvf_mutations by year, a partitioned replica with the same columns,
-# defaults, generated geometry and indexes stands in for it.
-if [ "$(q "select count(*) from pg_partitioned_table where partrelid = 'dvf_mutations'::regclass")" = 0 ]; then
-	echo "note: sql/ does not partition dvf_mutations yet: a partitioned replica stands in for it"
-	q "alter table dvf_mutations rename to dvf_mutations_unpartitioned;
-	   create table dvf_mutations (like dvf_mutations_unpartitioned including all)
-	   partition by list (annee)"
-fi
-
 secs=0
 cpu=0
 # server_cpu: CPU seconds (user + system) of the server's ended processes (its backends), which
