@@ -19,7 +19,7 @@
 
 #define SYNOPSIS                                                                                   \
 	"edu-pgcopy [-afhnpqVvW] [-d conninfo] [-g percent] [-k column,...] [-L column]\n"         \
-	"       [-s unit] [-w column=value] table"
+	"       [-s unit] [-T seconds] [-w column=value] table"
 
 #define COPYBUF (1024 * 1024)
 /* What COPY's scope guard raises for a row outside the scope, recognised in its error. */
@@ -63,8 +63,9 @@ static void parse_args(struct pgcopy_load *L, int argc, char **argv)
 	int c;
 
 	L->min_pct = 50;
+	L->lock_timeout = -1;
 	L->progress = EDU_PROGRESS_AUTO;
-	while ((c = getopt_long(argc, argv, "ad:fg:hk:L:npqs:VvWw:", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "ad:fg:hk:L:npqs:T:VvWw:", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'a':
 			L->append = 1;
@@ -97,6 +98,9 @@ static void parse_args(struct pgcopy_load *L, int argc, char **argv)
 			break;
 		case 's':
 			L->unit = optarg;
+			break;
+		case 'T':
+			L->lock_timeout = edu_strtonum(optarg, 0, 86400, "-T");
 			break;
 		case 'V':
 			edu_version();
@@ -230,6 +234,18 @@ static void start(struct pgcopy_load *L)
 	edu_pg_cmd(L->conn, "SET temp_buffers = '64MB'");
 	/* The checks and merges hash a whole input: let them do it in memory. */
 	edu_pg_cmd(L->conn, "SET work_mem = '64MB'");
+	/* A table held by another session (a migration, a long transaction) must not stall the
+	 * nightly job, and the next runs behind its lock, without end: past the bound the load
+	 * fails with 75 and is recorded. A bound the role or PGOPTIONS sets is kept. */
+	if (L->lock_timeout >= 0) {
+		char sql[64];
+
+		snprintf(sql, sizeof(sql), "SET lock_timeout = '%llds'", L->lock_timeout);
+		edu_pg_cmd(L->conn, sql);
+	} else {
+		edu_pg_cmd(L->conn, "SELECT set_config('lock_timeout', '" PGCOPY_LOCK_TIMEOUT "', false) "
+		                    "WHERE current_setting('lock_timeout') = '0'");
+	}
 }
 
 /* Takes an advisory lock (sql: $1 the table, $2 the scope's key, if nparams is 2); dies when

@@ -25,6 +25,9 @@
 #define PGCOPY_SAMPLE 1000
 #define PGCOPY_REWRITE_PCT 5
 
+/* How long a load waits for a lock when neither -T nor the session bounds it. */
+#define PGCOPY_LOCK_TIMEOUT "600s"
+
 enum pgcopy_mode { PGCOPY_REPLACE, PGCOPY_UPSERT, PGCOPY_APPEND };
 
 struct pgcopy_col {
@@ -40,6 +43,7 @@ struct pgcopy_load {
 	const char *conninfo, *keys, *label, *scope, *unit, *table;
 	int append, dry, force, verbose, wait;
 	long long min_pct;
+	long long lock_timeout; /* -T seconds, -1 when not given */
 	enum edu_progress_mode progress;
 
 	/* The table, from the catalog. */
@@ -57,7 +61,10 @@ struct pgcopy_load {
 	char scope_key[16];   /* the scope's lock key (an integer) */
 	struct edu_str where; /* the scope as SQL; "true" without -w */
 	int list_partitioned; /* partitioned by a list of the scope column alone */
-	enum pgcopy_mode mode;
+	/* How long a load waits for a lock when neither -T nor the session bounds it. */
+#define PGCOPY_LOCK_TIMEOUT "600s"
+
+enum pgcopy_mode mode;
 	int nkey;
 
 	/* The run. */

@@ -95,6 +95,24 @@ run edu-refresh -T 1 -t colleges_indicateurs
 release
 expect "^edu-refresh: mv_colleges_with_metrics: refresh failed, previous contents kept: canceling statement due to lock timeout"
 
+fault B16 75 "the table locked by another session, edu-pgcopy's own lock timeout (-T 1)"
+state_save
+hold_table colleges_indicateurs
+run_in "$T/ivac.tsv" edu-pgcopy -T 1 -k uai,session -s ivac colleges_indicateurs
+release
+expect "^edu-pgcopy: .*canceling statement due to lock timeout"
+recorded ivac load
+# -T 0 waits as long as it takes: the load goes on once the other session lets go.
+hold_table colleges_indicateurs
+edu-pgcopy -T 0 -k uai,session colleges_indicateurs <"$T/ivac.tsv" >"$T/t0.out" 2>"$T/t0.err" &
+t0=$!
+for _ in $(seq 1 50); do waiting_on_lock && break; sleep 0.1; done
+sleep 1.5
+ok "$(kill -0 "$t0" 2>/dev/null; echo $?)" "$FAULT: -T 0 still waits after 1.5 s"
+release
+wait "$t0"
+is "$?" 0 "$FAULT: -T 0 loads once the table is free"
+
 fault B07 75 "another load of the same table running"
 hold "select pg_advisory_xact_lock(hashtext('\"public\".\"colleges_indicateurs\"'))"
 state_save
