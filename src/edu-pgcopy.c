@@ -243,8 +243,9 @@ static void start(struct pgcopy_load *L)
 		snprintf(sql, sizeof(sql), "SET lock_timeout = '%llds'", L->lock_timeout);
 		edu_pg_cmd(L->conn, sql);
 	} else {
-		edu_pg_cmd(L->conn, "SELECT set_config('lock_timeout', '" PGCOPY_LOCK_TIMEOUT "', false) "
-		                    "WHERE current_setting('lock_timeout') = '0'");
+		edu_pg_cmd(L->conn,
+		           "SELECT set_config('lock_timeout', '" PGCOPY_LOCK_TIMEOUT "', false) "
+		           "WHERE current_setting('lock_timeout') = '0'");
 	}
 }
 

@@ -61,10 +61,7 @@ struct pgcopy_load {
 	char scope_key[16];   /* the scope's lock key (an integer) */
 	struct edu_str where; /* the scope as SQL; "true" without -w */
 	int list_partitioned; /* partitioned by a list of the scope column alone */
-	/* How long a load waits for a lock when neither -T nor the session bounds it. */
-#define PGCOPY_LOCK_TIMEOUT "600s"
-
-enum pgcopy_mode mode;
+	enum pgcopy_mode mode;
 	int nkey;
 
 	/* The run. */
