@@ -32,5 +32,5 @@ CRYPTO_LIBS = -lcrypto
 DEBS = build-essential clang libclang-rt-14-dev clang-format cppcheck mandoc shellcheck valgrind \
 	libcsv-dev libcurl4-openssl-dev libpq-dev libssl-dev \
 	postgresql-15 postgresql-15-postgis-3 postgresql-client-15 \
-	jq parallel python3 python3-aiosmtpd curl gzip bsdextrautils unzip logrotate yamllint strace
+	jq parallel python3 python3-aiosmtpd ca-certificates curl gzip bsdextrautils unzip logrotate yamllint strace
 BENCH_DEBS = miller pgloader time
