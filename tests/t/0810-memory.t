@@ -53,7 +53,7 @@ elif command -v valgrind >/dev/null 2>&1; then
 		fi
 	}
 else
-	echo "ok 1 # skip valgrind is not installed (make deps installs it)"
+	skip 1 "valgrind is not installed (make deps installs it)"
 	exit 0
 fi
 
