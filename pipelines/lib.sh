@@ -248,21 +248,6 @@ edu_refresh() {
 	EDU_STAGE=load
 }
 
-# edu_first_per_key COLUMN: a contract filter keeping the first row of each value of COLUMN. The
-# annuaire lists a multi-site establishment once per site under one UAI; the table holds one row
-# per UAI, so the later sites are dropped, and said so on stderr rather than silently.
-edu_first_per_key() {
-	awk -F '\t' -v key="$1" -v prog="$EDU_SCRIPT" '
-		NR == 1 { for (i = 1; i <= NF; i++) if ($i == key) k = i
-			if (!k) { print prog ": no column " key " in the input" > "/dev/stderr"; exit 65 }
-			print; next }
-		$0 == "\\." { if (dup) printf "%s: %d rows repeat the %s of an earlier row: kept the first\n",
-				prog, dup, key > "/dev/stderr"
-			print; next }
-		seen[$k]++ { dup++; next }
-		{ print }'
-}
-
 # edu_year_of FILE DELIM COLUMN POS: the year of the first data row of a delimited file (DVF is
 # published one year per file), from the date in COLUMN whose year starts at character POS.
 edu_year_of() {
