@@ -62,17 +62,21 @@ dropdb t0700b
 
 # ---- names that are never paths nor patterns ----
 cp "$EDU_SOURCES" "$T/good.json"
+# These runs have a TMPDIR of their own: the work directory (pipelines/lib.sh makes it there, and
+# every file of a run goes in it) must be gone when they end, and nothing else written there.
+mkdir "$T/tmp"
 for bad in '../../x' 'a.b' 'A' '1x' 'iv ac'; do
 	jq --arg b "$bad" '.sources[0].id = $b' "$T/good.json" >"$EDU_SOURCES"
-	run bash "$EDU_ROOT/pipelines/refresh.sh"
+	TMPDIR=$T/tmp run bash "$EDU_ROOT/pipelines/refresh.sh"
 	is_status 78 "source id '$bad' in the config"
 	like_err "source id \"${bad//./\\.}\": not a name of the form \[a-z\]\[a-z0-9_\]\*" "named, with the rule"
 done
 jq '.sources[0].id = "a\nb"' "$T/good.json" >"$EDU_SOURCES"
-run bash "$EDU_ROOT/pipelines/refresh.sh"
+TMPDIR=$T/tmp run bash "$EDU_ROOT/pipelines/refresh.sh"
 is_status 78 "an id holding a newline"
 cp "$T/good.json" "$EDU_SOURCES"
 is "$(find "$EDU_ROOT" -maxdepth 2 -name '*.out' -newer "$T/good.json" | wc -l)" 0 "no file written beside the scripts"
+is "$(ls -A "$T/tmp")" "" "the refused runs leave nothing in TMPDIR (their work directories removed)"
 for bad in '../x' 'ivac.*' 'ivac:24' 'dvf:2024x'; do
 	run bash "$EDU_ROOT/pipelines/refresh.sh" "$bad"
 	is_status 64 "unit '$bad' on the command line"
