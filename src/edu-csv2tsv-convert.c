@@ -362,7 +362,6 @@ static void on_record(int ch, void *data)
 		c->rows++;
 	}
 	c->nf = 0;
-	c->row_ended = 1;
 	c->in_record = 0;
 	c->row_start = c->out.len;
 	c->row_spilled = 0;
@@ -481,7 +480,6 @@ static int slow_line(struct c2t *c)
 		fail(c, EDU_EX_DATAERR, "%s:%lu: empty first line: no %s", c->in.name, c->line + 1,
 		     c->no_header ? "fields" : "header");
 	n = nl ? (size_t)(nl + 1 - line) : (size_t)(lim - line);
-	c->row_ended = 0;
 	feed(c, line, line, n);
 	c->in.pos += n;
 	c->line++;

@@ -68,7 +68,6 @@ struct c2t {
 	unsigned long long rows; /* data rows written */
 	int first;               /* the next record is the header (or the first row with -H) */
 	int in_record;           /* the slow path holds an unfinished record */
-	int row_ended;           /* libcsv ended a record during the last feed */
 	int quote_odd;           /* quote parity of the unfinished slow record */
 	size_t nf;               /* fields of the current slow record */
 	size_t ncols;

@@ -78,11 +78,6 @@ static void sink(void *ctx, const char *p, size_t n)
 	edu_out_write(ctx, p, n);
 }
 
-static void restart(void *ctx)
-{
-	edu_out_rewind(ctx);
-}
-
 static void parse_options(struct fetch *f, int argc, char *argv[])
 {
 	static const struct option longopts[] = {
@@ -174,8 +169,7 @@ static void resolve(struct fetch *f)
 		edu_source_load(s, edu_sources_path(f->config), f->what);
 		edu_source_year(s, f->year);
 		f->rq.format = s->format;
-		if (*s->resolve_api &&
-		    (rc = edu_source_resolve(s, &f->rq, &f->rs, err, sizeof(err))) != EDU_EX_OK)
+		if ((rc = edu_source_resolve(s, &f->rq, &f->rs, err, sizeof(err))) != EDU_EX_OK)
 			edu_die(rc, "%s: %s", f->what, err);
 		f->rq.url = s->url;
 	}
@@ -207,7 +201,7 @@ static void download(struct fetch *f)
 		to_pipe = 1;
 	edu_out_init(&f->out, fd, f->output ? f->af->tmp : "stdout");
 	f->rq.sink = sink;
-	f->rq.restart = f->output ? restart : NULL;
+	f->rq.restart = f->output ? edu_out_restart : NULL;
 	f->rq.ctx = &f->out;
 	rc = edu_http_get(&f->rq, &f->rs);
 	if (rc == EDU_EX_OK && f->rs.status == 304) {

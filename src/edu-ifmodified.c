@@ -99,19 +99,6 @@ static const char *iso_time(long long t, char *buf, size_t n)
 	return buf;
 }
 
-/* Now, to the microsecond, for the start of a check. */
-static const char *started_now(char *buf, size_t n)
-{
-	struct timespec ts;
-	struct tm tm;
-	char sec[24];
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	strftime(sec, sizeof(sec), "%Y-%m-%dT%H:%M:%S", gmtime_r(&ts.tv_sec, &tm));
-	snprintf(buf, n, "%s.%06ldZ", sec, ts.tv_nsec / 1000);
-	return buf;
-}
-
 static void copy(char *dst, size_t n, const PGresult *r, int col)
 {
 	snprintf(dst, n, "%s", PQgetisnull(r, 0, col) ? "" : PQgetvalue(r, 0, col));
@@ -383,7 +370,7 @@ static void check_unit(struct run *r, struct edu_source *s)
 	if (!r->force && r->conn) {
 		if (cooling(r, s->unit, &k, "skipped"))
 			return;
-		started_now(started, sizeof(started));
+		edu_now_utc(started, sizeof(started));
 		if (!k.any) {
 			if (r->verbose)
 				edu_warn("%s: never imported: changed", s->unit);
@@ -464,7 +451,7 @@ static const struct listing *primary_years(struct run *r, const struct edu_sourc
  */
 static void check_years(struct run *r, struct edu_source *s)
 {
-	const char *url = strcmp(s->years_from, "index") == 0 ? s->years_url : s->resolve_api;
+	const char *url = edu_source_years_url(s);
 	const struct listing *own, *primary = NULL;
 	struct known k;
 	char started[64];
@@ -472,7 +459,7 @@ static void check_years(struct run *r, struct edu_source *s)
 
 	if (!set_add(&r->seen, s->id) || cooling(r, s->id, &k, "skipped"))
 		return;
-	started_now(started, sizeof(started));
+	edu_now_utc(started, sizeof(started));
 	own = listing(r, s);
 	if (own->rc != EDU_EX_OK) {
 		failed(r, s->id, s, url, own->rc, &own->rs, NULL, own->err, started);
@@ -497,27 +484,12 @@ static void check_years(struct run *r, struct edu_source *s)
 	       r->nchanged > before ? EDU_EX_OK : EDU_EX_NOTMODIFIED, NULL, NULL, started);
 }
 
-/* The year of a unit "id:YYYY" (its id is the first *idlen bytes), or 0 for a plain id. */
-static int unit_year(const char *unit, size_t *idlen)
-{
-	const char *colon = strrchr(unit, ':');
-	int year = 0;
-
-	*idlen = strlen(unit);
-	if (colon == NULL || strlen(colon + 1) != 4 || strspn(colon + 1, "0123456789") != 4)
-		return 0;
-	for (const char *p = colon + 1; *p; p++)
-		year = year * 10 + (*p - '0');
-	*idlen = (size_t)(colon - unit);
-	return year;
-}
-
 /* Checks a source id (every year of a per-year source, or -y's) or one unit "id:YYYY". */
 static void check_token(struct run *r, const char *token)
 {
 	struct edu_source s;
 	size_t idlen;
-	int year = unit_year(token, &idlen);
+	int year = edu_unit_year(token, &idlen);
 	char *id = edu_strndup(token, idlen);
 
 	edu_source_load(&s, edu_sources_path(r->config), id);

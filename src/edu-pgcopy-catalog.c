@@ -67,7 +67,8 @@ static void load_catalog(struct pgcopy_load *L)
 	                  "EXISTS (SELECT 1 FROM pg_opclass o "
 	                  "  JOIN pg_am m ON m.oid = o.opcmethod AND m.amname = 'hash' "
 	                  "  WHERE o.opcdefault AND o.opcintype = CASE t.typtype WHEN 'd' "
-	                  "  THEN t.typbasetype ELSE t.oid END) "
+	                  "  THEN t.typbasetype ELSE t.oid END), "
+	                  "format_type(a.atttypid, NULL) "
 	                  "FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid "
 	                  "WHERE a.attrelid = $1::oid AND a.attnum > 0 AND NOT a.attisdropped "
 	                  "ORDER BY a.attnum",
@@ -84,6 +85,7 @@ static void load_catalog(struct pgcopy_load *L)
 		c->textcmp = *PQgetvalue(res, (int)i, 3) == 't';
 		c->hasdef = *PQgetvalue(res, (int)i, 4) == 't';
 		c->hashable = *PQgetvalue(res, (int)i, 5) == 't';
+		c->type = edu_strdup(PQgetvalue(res, (int)i, 6));
 		c->input = c->key = 0;
 	}
 	PQclear(res);
@@ -221,15 +223,10 @@ static void resolve_scope(struct pgcopy_load *L)
 	 * scope's lock key: the hash of the column and that value, equal for equal values (1.0
 	 * and 1.00 are one numeric). A value the type rejects is a bad -w, not bad input data. */
 	p[1] = c->name;
-	res = edu_pg_exec(L->conn,
-	                  "SELECT format_type(atttypid, NULL) FROM pg_attribute "
-	                  "WHERE attrelid = $1::oid AND attname = $2",
-	                  2, p);
 	edu_str_add(&s, "SELECT v::text, %s FROM (SELECT CAST(%s AS %s) AS v) x",
 	            c->hashable ? "hash_record(ROW($1::text, v))"
 	                        : "hashtext($1 || '=' || v::text)",
-	            lit, PQgetvalue(res, 0, 0));
-	PQclear(res);
+	            lit, c->type);
 	PQfreemem(lit);
 	res = PQexecParams(L->conn, s.p, 1, NULL, &p[1], NULL, NULL, 0);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK && PQstatus(L->conn) == CONNECTION_OK)

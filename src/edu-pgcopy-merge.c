@@ -523,19 +523,12 @@ static void direct_keys(struct pgcopy_load *L)
 
 void pgcopy_merge(struct pgcopy_load *L)
 {
-	struct edu_str s = {0};
-
 	if (L->direct) {
 		L->ins = (long long)L->rows;
 		if (L->nkey > 0)
 			direct_keys(L);
 	} else if (L->mode == PGCOPY_APPEND) {
-		edu_str_add(&s, "INSERT INTO %s (", L->target);
-		pgcopy_add_input_cols(L, &s, "");
-		edu_str_add(&s, ") SELECT ");
-		pgcopy_add_input_cols(L, &s, "");
-		edu_str_add(&s, " FROM %s", PGCOPY_STAGE);
-		L->ins = affected(L, s.p);
+		insert_rows(L, 0, 0);
 	} else if (L->nkey > 0 && L->mode == PGCOPY_REPLACE) {
 		replace_keyed(L);
 	} else if (L->nkey > 0) {
@@ -544,6 +537,5 @@ void pgcopy_merge(struct pgcopy_load *L)
 	} else {
 		replace_rows(L);
 	}
-	edu_str_free(&s);
 	pgcopy_verbose(L, "merge done");
 }

@@ -35,25 +35,6 @@ void pgcopy_verbose(const struct pgcopy_load *L, const char *what)
 		edu_warn("%s (%.2fs)", what, edu_elapsed(&L->t0));
 }
 
-/* A unit is a source id, or a source id and a year: "ivac", "dvf:2023" (sql/005). */
-static int valid_unit(const char *u)
-{
-	size_t n = 0;
-
-	if (*u < 'a' || *u > 'z')
-		return 0;
-	while ((u[n] >= 'a' && u[n] <= 'z') || (u[n] >= '0' && u[n] <= '9') || u[n] == '_')
-		n++;
-	if (u[n] == '\0')
-		return 1;
-	if (u[n] != ':' || strlen(u + n + 1) != 4)
-		return 0;
-	for (const char *y = u + n + 1; *y; y++)
-		if (*y < '0' || *y > '9')
-			return 0;
-	return 1;
-}
-
 static void parse_args(struct pgcopy_load *L, int argc, char **argv)
 {
 	static const struct option longopts[] = {{"dry-run", no_argument, NULL, 'n'},
@@ -124,8 +105,15 @@ static void parse_args(struct pgcopy_load *L, int argc, char **argv)
 		edu_die(EDU_EX_USAGE, "-a appends: it takes neither -k nor -w");
 	if (L->keys && L->scope)
 		edu_die(EDU_EX_USAGE, "-k upserts and -w replaces a scope: choose one");
-	if (L->unit && !valid_unit(L->unit))
-		edu_die(EDU_EX_USAGE, "-s %s: not a unit (a source id, or id:YYYY)", L->unit);
+	/* A unit is a source id, or a source id and a year: "ivac", "dvf:2023" (sql/005). */
+	if (L->unit) {
+		size_t idlen;
+
+		edu_unit_year(L->unit, &idlen);
+		if (!edu_id_valid(L->unit, idlen))
+			edu_die(EDU_EX_USAGE, "-s %s: not a unit (a source id, or id:YYYY)",
+			        L->unit);
+	}
 	if (L->scope) {
 		char *eq = strchr(L->scope, '=');
 
@@ -138,13 +126,18 @@ static void parse_args(struct pgcopy_load *L, int argc, char **argv)
 }
 
 /* The run's history row; the caller checks the result. NULL outcome: the load committed. */
+/* The input rows the load left as they were; an append compares nothing. */
+static long long unchanged(const struct pgcopy_load *L)
+{
+	return L->mode == PGCOPY_APPEND ? 0 : (long long)L->rows - L->ins - L->upd;
+}
+
 static PGresult *record(const struct pgcopy_load *L, const char *outcome, int status,
                         const char *diag)
 {
 	char n[4][24], secs[32], st[16];
 	const char *job = getenv("EDU_RUN_ID"), *p[12];
-	long long v[4] = {L->ins, L->upd, L->del,
-	                  L->mode == PGCOPY_APPEND ? 0 : (long long)L->rows - L->ins - L->upd};
+	long long v[4] = {L->ins, L->upd, L->del, unchanged(L)};
 	int failed = outcome != NULL && strcmp(outcome, "failed") == 0;
 
 	for (int i = 0; i < 4; i++)
@@ -217,15 +210,8 @@ static void end_failed(void)
 /* The clock, the input's header, the connection, the exit hook. */
 static void start(struct pgcopy_load *L)
 {
-	struct timespec now;
-	struct tm tm;
-	size_t n;
-
 	clock_gettime(CLOCK_MONOTONIC, &L->t0);
-	clock_gettime(CLOCK_REALTIME, &now);
-	gmtime_r(&now.tv_sec, &tm);
-	n = strftime(L->started, sizeof(L->started), "%Y-%m-%d %H:%M:%S", &tm);
-	snprintf(L->started + n, sizeof(L->started) - n, ".%06ld+00", now.tv_nsec / 1000);
+	edu_now_utc(L->started, sizeof(L->started));
 	edu_tsv_open(&L->in, 0, "stdin");
 	L->conn = edu_pg_connect(L->conninfo);
 	active = L;
@@ -524,9 +510,8 @@ static void finish(struct pgcopy_load *L)
 		PQclear(res);
 	}
 	printf("table=%s inserted=%lld updated=%lld deleted=%lld unchanged=%lld seconds=%.2f%s\n",
-	       L->shown, L->ins, L->upd, L->del,
-	       L->mode == PGCOPY_APPEND ? 0 : (long long)L->rows - L->ins - L->upd,
-	       edu_elapsed(&L->t0), L->dry ? " dry_run=1" : "");
+	       L->shown, L->ins, L->upd, L->del, unchanged(L), edu_elapsed(&L->t0),
+	       L->dry ? " dry_run=1" : "");
 	show_keys(L, "new key", L->new_keys);
 	show_keys(L, "removed key", L->removed_keys);
 	PQfinish(L->conn);

@@ -32,6 +32,7 @@ enum pgcopy_mode { PGCOPY_REPLACE, PGCOPY_UPSERT, PGCOPY_APPEND };
 
 struct pgcopy_col {
 	char *name, *q; /* name and quoted name */
+	char *type;     /* its type, as format_type names it, for casts */
 	int generated, notnull, hasdef;
 	int textcmp;  /* no btree '=' (json, point): compared as text */
 	int hashable; /* a default hash opclass: digested as is, else as text */

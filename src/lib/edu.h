@@ -137,6 +137,9 @@ void edu_out_write(struct edu_out *o, const void *p, size_t n);
 void edu_out_flush(struct edu_out *o);
 /* Forgets everything written: the buffer, and the file (truncated, back to offset 0). */
 void edu_out_rewind(struct edu_out *o);
+/* The sink and restart callbacks of struct edu_http for a download into an edu_out (ctx). */
+void edu_out_sink(void *o, const char *p, size_t n);
+void edu_out_restart(void *o);
 void edu_out_free(struct edu_out *o);
 static inline void edu_out_putc(struct edu_out *o, char c)
 {
@@ -276,6 +279,8 @@ static inline void edu_progress_add(struct edu_progress *p, unsigned long long n
 /* Clears the terminal line (or prints a final plain line). */
 void edu_progress_done(struct edu_progress *p);
 double edu_elapsed(const struct timespec *since);
+/* Now, UTC, to the microsecond, as PostgreSQL reads a timestamptz, in buf; returns buf. */
+const char *edu_now_utc(char *buf, size_t n);
 
 /* ---- PostgreSQL helpers (src/lib/pg.c; link with -lpq, include <libpq-fe.h> first) ---- */
 #ifdef LIBPQ_FE_H
@@ -376,6 +381,11 @@ const char *edu_http_date_iso(const char *http_date, char *buf, size_t n);
 
 /* A source id: checked where the config is read, a bad one is EDU_EX_CONFIG. */
 #define EDU_ID_PATTERN "^[a-z][a-z0-9_]*$"
+/* Whether the n bytes at id are a source id (EDU_ID_PATTERN). */
+int edu_id_valid(const char *id, size_t n);
+/* The year of a unit "id:YYYY", whose id is then the first *idlen bytes; 0 for a plain id
+ * (*idlen is then the whole length). */
+int edu_unit_year(const char *unit, size_t *idlen);
 
 /* One resource of a data.gouv.fr dataset, as its API lists it ("" for a missing field). */
 struct edu_resource {
@@ -429,6 +439,8 @@ int edu_source_resources(struct edu_source *s, const struct edu_http *o, struct 
 int edu_get_tmp(const struct edu_http *o, const char *url, int format, int *fd,
                 struct edu_http_res *rs, char *err, size_t n);
 void edu_source_free(struct edu_source *s);
+/* Where a per-year source's years are listed: its index page, or its dataset API. */
+const char *edu_source_years_url(const struct edu_source *s);
 /*
  * The years a per-year source publishes, read now (src/lib/years.c): the links of its index
  * page, or its dataset's resources, whose names years_match gives a year. Sorted, each once,

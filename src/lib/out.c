@@ -65,6 +65,16 @@ void edu_out_rewind(struct edu_out *o)
 		edu_die(EDU_EX_IOERR, "%s: cannot rewind:", o->name);
 }
 
+void edu_out_sink(void *o, const char *p, size_t n)
+{
+	edu_out_write(o, p, n);
+}
+
+void edu_out_restart(void *o)
+{
+	edu_out_rewind(o);
+}
+
 void edu_out_free(struct edu_out *o)
 {
 	free(o->buf);

@@ -4,6 +4,8 @@
  * EDU_PROGRESS_PLAIN seconds when asked for (-p) and stderr is a file, so cron logs stay
  * readable. It reads the clock only every few thousand rows (or bytes) to stay off the hot path.
  */
+#include <stdio.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "edu.h"
@@ -17,6 +19,18 @@ double edu_elapsed(const struct timespec *since)
 
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	return (double)(now.tv_sec - since->tv_sec) + (double)(now.tv_nsec - since->tv_nsec) / 1e9;
+}
+
+const char *edu_now_utc(char *buf, size_t n)
+{
+	struct timespec now;
+	struct tm tm;
+	char sec[24];
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	strftime(sec, sizeof(sec), "%Y-%m-%d %H:%M:%S", gmtime_r(&now.tv_sec, &tm));
+	snprintf(buf, n, "%s.%06ld+00", sec, now.tv_nsec / 1000);
+	return buf;
 }
 
 void edu_progress_init(struct edu_progress *p, const char *label, enum edu_progress_mode mode,

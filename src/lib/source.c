@@ -168,18 +168,14 @@ static char *next_line(char **p)
 static void check_ids(const char *config, char *line)
 {
 	char *ids = strchr(line, '\t'), *end;
-	regex_t re;
 
-	if (regcomp(&re, EDU_ID_PATTERN, REG_EXTENDED | REG_NOSUB) != 0)
-		edu_die(EDU_EX_SOFTWARE, "cannot compile %s", EDU_ID_PATTERN);
 	for (char *id = ids ? ids + 1 : NULL; id; id = end) {
 		if ((end = strchr(id, '\t')) != NULL)
 			*end++ = '\0';
-		if (regexec(&re, id, 0, NULL, 0) != 0)
+		if (!edu_id_valid(id, strlen(id)))
 			edu_die(EDU_EX_CONFIG, "%s: source id '%s': not a valid id (%s)", config,
 			        id, EDU_ID_PATTERN);
 	}
-	regfree(&re);
 }
 
 static int is_url(const char *u)
@@ -328,16 +324,6 @@ void edu_source_year(struct edu_source *s, int year)
 	s->resource = NULL;
 }
 
-static void to_fd(void *ctx, const char *p, size_t n)
-{
-	edu_out_write(ctx, p, n);
-}
-
-static void rewind_fd(void *ctx)
-{
-	edu_out_rewind(ctx);
-}
-
 int edu_get_tmp(const struct edu_http *o, const char *url, int format, int *fd,
                 struct edu_http_res *rs, char *err, size_t n)
 {
@@ -356,8 +342,8 @@ int edu_get_tmp(const struct edu_http *o, const char *url, int format, int *fd,
 	rq.format = format;
 	rq.if_none_match = rq.if_modified_since = NULL;
 	rq.progress = EDU_PROGRESS_OFF;
-	rq.sink = to_fd;
-	rq.restart = rewind_fd;
+	rq.sink = edu_out_sink;
+	rq.restart = edu_out_restart;
 	rq.on_headers = NULL;
 	rq.ctx = &out;
 	rc = edu_http_get(&rq, rs);

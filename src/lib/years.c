@@ -134,6 +134,11 @@ static int read_index(const struct edu_source *s, const struct edu_http *o, unsi
 	return EDU_EX_OK;
 }
 
+const char *edu_source_years_url(const struct edu_source *s)
+{
+	return strcmp(s->years_from, "index") == 0 ? s->years_url : s->resolve_api;
+}
+
 int edu_source_years(struct edu_source *s, const struct edu_http *o, int **years, size_t *n,
                      struct edu_http_res *rs, char *err, size_t en)
 {
@@ -165,8 +170,7 @@ int edu_source_years(struct edu_source *s, const struct edu_http *o, int **years
 	free(seen);
 	if (rc == EDU_EX_OK && *n == 0) {
 		snprintf(err, en, "%s: no year listed (no entry matches %s): not the list of years",
-		         strcmp(s->years_from, "index") == 0 ? s->years_url : s->resolve_api,
-		         s->years_match);
+		         edu_source_years_url(s), s->years_match);
 		rc = EDU_EX_UNAVAILABLE;
 	}
 	return rc;
