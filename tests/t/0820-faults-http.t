@@ -26,10 +26,6 @@ kept() {
 	same_file "$T/ivac.csv" "$good" "$FAULT: the previous download is kept"
 	is "$(find "$T" -maxdepth 1 -name '.ivac.csv*' | wc -l)" 0 "$FAULT: no temporary file left"
 }
-# through SCRIPT [ARG...]: the source's script, with its table and validators checked.
-through() {
-	pl_run "$@"
-}
 
 fault H01 69 "HTTP 404 Not Found"
 serve ivac '{"status": 404, "body": "no such file\n"}'
@@ -90,14 +86,14 @@ size=$(wc -c <"$good")
 fault H08 65 "Content-Length shorter than the body, cut inside a row"
 serve ivac "{\"length\": $((size - 40)), \"body_file\": \"ivac-good.csv\"}"
 state_save
-through ivac -R
+pl_run ivac -R
 expect "^edu-csv2tsv: .*ivac.csv:501: .*(fields|columns)"
 recorded ivac convert
 
 fault H09 0 "Content-Length shorter than the body, cut inside the last value (known limitation)"
 serve ivac "{\"length\": $((size - 3)), \"body_file\": \"ivac-good.csv\"}"
 state_save
-through ivac -R
+pl_run ivac -R
 is_status 0 "$FAULT: exit status"
 like_out "^table=colleges_indicateurs inserted=0 updated=1 deleted=0 unchanged=499 " \
 	"$FAULT: one row updated"
@@ -127,7 +123,7 @@ fault H12 69 "an HTML maintenance page with status 200, through the source's scr
 serve ivac '{"headers": {"Content-Type": "text/html; charset=utf-8"},
 	"body": "<!DOCTYPE html><html><body>Maintenance en cours</body></html>\n"}'
 state_save
-through ivac -R
+pl_run ivac -R
 expect "^edu-fetch: ivac: the server sent an HTML page \(Content-Type text/html\), not csv\$"
 recorded ivac fetch
 
@@ -191,7 +187,7 @@ fault H18 65 "a truncated gzip file (geo-dvf)"
 f=$T/geo/2025/full.csv.gz
 head -c $(($(wc -c <"$f") / 2)) "$f" >"$T/cut.gz" && mv "$T/cut.gz" "$f"
 state_save
-through dvf -R 2025
+pl_run dvf -R 2025
 expect "^pipelines/dvf.sh: dvf.csv.gz: not a valid gzip file\$"
 recorded dvf:2025 convert
 
@@ -199,6 +195,6 @@ fault H19 65 "a truncated zip file (DGFiP)"
 f=$T/raw/valeursfoncieres-2020.txt.zip
 head -c $(($(wc -c <"$f") / 2)) "$f" >"$T/cut.zip" && mv "$T/cut.zip" "$f"
 state_save
-through dvf_raw -R 2020
+pl_run dvf_raw -R 2020
 expect "^pipelines/dvf_raw.sh: dvf_raw: not a valid zip file\$"
 recorded dvf_raw:2020 convert
