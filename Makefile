@@ -16,7 +16,7 @@ SHELLSCRIPTS = $(wildcard pipelines/*.sh) $(wildcard tests/*.sh) $(wildcard test
 .PHONY: pipeline check-updates status
 # The source ids, from the one list: config/sources.json (jq is installed by make deps).
 # (SOURCES is the user's: make pipeline SOURCES="ivac dvf:2024".)
-SOURCE_IDS = $(shell command -v jq >/dev/null 2>&1 && jq -r '.sources[].id' config/sources.json)
+SOURCE_IDS := $(shell command -v jq >/dev/null 2>&1 && jq -r '.sources[].id' config/sources.json)
 .PHONY: $(SOURCE_IDS)
 .PHONY: FORCE
 .SUFFIXES:
