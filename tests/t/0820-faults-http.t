@@ -179,9 +179,13 @@ pl_zip "$FIX/dvf/valeursfoncieres-2020_excerpt-172rows.txt" "$T/raw/valeursfonci
 	valeursfoncieres-2020.txt
 pl_source dvf "$T/geo/{year}/full.csv.gz"
 pl_source dvf_raw "$T/raw/valeursfoncieres-{year}.txt.zip"
+# Without both years loaded, H18 and H19 would compare an empty table with itself: bail out.
 pl_run dvf -R 2025
+[ "$status" -eq 0 ] || { echo "Bail out! dvf 2025 does not load"; sed 's/^/# /' "$ERR"; exit 1; }
 pl_run dvf_raw -R 2020
-[ "$(sql 'select count(distinct annee) from dvf_mutations')" = 2 ] || diag "the DVF years did not load"
+[ "$status" -eq 0 ] || { echo "Bail out! dvf_raw 2020 does not load"; sed 's/^/# /' "$ERR"; exit 1; }
+years=$(sql "select string_agg(distinct annee::text, ' ' order by annee::text) from dvf_mutations")
+[ "$years" = "2020 2025" ] || { echo "Bail out! the DVF years did not load (years in the table: '$years')"; exit 1; }
 
 fault H18 65 "a truncated gzip file (geo-dvf)"
 f=$T/geo/2025/full.csv.gz
