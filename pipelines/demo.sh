@@ -105,8 +105,12 @@ with zipfile.ZipFile(sys.argv[1], "w", zipfile.ZIP_DEFLATED) as z:
 ' "$dest.tmp" "$1" ;;
 	esac
 }
+# served: "ID<tab>EXT" a line, each source's extension as ext gives it, for the URLs below.
+served=
 while IFS=$tab read -r id format files; do
 	e=$(ext "$format") || die 78 "$config: source $id: the demo cannot serve the format $format"
+	served="$served$id$tab$e
+"
 	[ -n "$files" ] || die 78 "$config: source $id has no fixture: the demo has nothing to serve for it"
 	# shellcheck disable=SC2086 # the fixtures, one per tab-separated field
 	set -- $files
@@ -150,8 +154,9 @@ base=http://127.0.0.1:$(cat "$demo/port")
 
 # The demo's sources: the config with each URL pointing at its file on the loopback server (a
 # per-year source serves its one fixture, resolved by no API).
-jq --arg b "$base" '.sources |= map(
-	.url = $b + "/" + .id + "." + {csv: "csv", json: "json", gzip: "gz", zip: "zip"}[.format]
+jq --arg b "$base" --arg served "$served" '
+	($served | split("\n") | map(select(. != "") | split("\t") | {(.[0]): .[1]}) | add) as $ext
+	| .sources |= map(.url = $b + "/" + .id + "." + $ext[.id]
 	| del(.resolve, .years, .fallback_for))' "$config" >"$demo/sources.json.tmp" ||
 	die 78 "cannot write $demo/sources.json"
 mv "$demo/sources.json.tmp" "$demo/sources.json" || die 74 "cannot write $demo/sources.json"
