@@ -203,14 +203,15 @@ edu_load_args() {
 		[.sources[] | select(.id == $id)] | if length == 0 then error("no source " + $id) else .[0] end
 		| (.years != null or ((.url // "") | test("\\{year\\}"))
 			or ((.resolve.resource // "") | test("\\{year\\}"))) as $yearly
-		| (if $yearly and $scope != "" then .id + ":" + $scope else .id end),
+		| (if $yearly and $scope != "" then .id + ":" + $scope else .id end) as $unit
+		| $unit,
 		  ((if .mode == "upsert" then ["-k", (.key | join(","))]
 		   elif .mode == "replace" and $scope != "" then ["-w", (.key[0] + "=" + $scope)]
 		   elif .mode == "replace" then []
 		   elif .mode == "append" then ["-a"]
 		   else error("unknown mode \(.mode)") end)
 		+ (if .label then ["-L", .label] else [] end)
-		+ ["-s", (if $yearly and $scope != "" then .id + ":" + $scope else .id end), .table] | .[])' \
+		+ ["-s", $unit, .table] | .[])' \
 		"$EDU_SOURCES" 2>&1) || edu_fail 78 "$EDU_SOURCES: cannot tell how to load $1: $out"
 	mapfile -t EDU_LOAD <<<"$out"
 	EDU_UNIT=${EDU_LOAD[0]}
