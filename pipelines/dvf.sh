@@ -11,17 +11,10 @@
 EDU_OPTS=D EDU_ARGS='[YEAR]'
 # shellcheck source=pipelines/lib.sh
 . "$(dirname "$0")/lib.sh"
-drop=0
-edu_opt() { drop=1; }
 edu_getopts "$@"
 shift $((OPTIND - 1))
+edu_drop_opt dvf dvf_mutations "$@"
 
-if [ "$drop" -eq 1 ]; then
-	[ -n "${1:-}" ] || edu_fail 64 "-D: which year to drop?"
-	edu_drop dvf "$1"
-	edu_refresh dvf_mutations
-	exit 0
-fi
 edu_fetch dvf "$EDU_WORK/dvf.csv.gz" ${1:+-y "$1"}
 gzip -dc "$EDU_WORK/dvf.csv.gz" >"$EDU_WORK/dvf.csv" || edu_fail 65 "dvf.csv.gz: not a valid gzip file"
 year=${1:-$(edu_year_of "$EDU_WORK/dvf.csv" , date_mutation 1)}

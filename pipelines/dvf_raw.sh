@@ -12,10 +12,9 @@
 EDU_OPTS=D EDU_ARGS='[YEAR]'
 # shellcheck source=pipelines/lib.sh
 . "$(dirname "$0")/lib.sh"
-drop=0
-edu_opt() { drop=1; }
 edu_getopts "$@"
 shift $((OPTIND - 1))
+edu_drop_opt dvf_raw dvf_mutations "$@"
 
 # What geo-dvf has and the raw file only implies, built from edu-normalize's output (codes padded,
 # values trimmed, commune code complete) as Etalab's datagouv/dvf builds it:
@@ -85,12 +84,6 @@ etalab_columns() {
 		}'
 }
 
-if [ "$drop" -eq 1 ]; then
-	[ -n "${1:-}" ] || edu_fail 64 "-D: which year to drop?"
-	edu_drop dvf_raw "$1"
-	edu_refresh dvf_mutations
-	exit 0
-fi
 edu_fetch dvf_raw "$EDU_WORK/dvf_raw.download" ${1:+-y "$1"}
 # A zip is extracted whole (and its CRC checked) before anything reads it; a plain .txt is used as is.
 if [ "$(head -c 2 "$EDU_WORK/dvf_raw.download")" = PK ]; then

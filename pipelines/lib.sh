@@ -56,9 +56,11 @@ EDU_STARTED=$(date +%Y-%m-%dT%H:%M:%S.%6N%z)
 #       which prints the counts a real load would make and rolls back
 #   -R  load only: do not refresh the materialized views (a caller running several pipelines
 #       refreshes them once at the end, as refresh.sh and the demo do)
-# A script with flags of its own lists their letters in EDU_OPTS and defines edu_opt LETTER.
+#   -D  only in a script that sets EDU_OPTS=D (a source loaded one year at a time): drop a year
+#       instead of loading it (edu_drop_opt)
 EDU_REFRESH=1
 EDU_DRY=0
+EDU_DROP=0
 edu_getopts() {
 	local o
 	while getopts ":${EDU_OPTS:-}hnR" o; do
@@ -66,8 +68,8 @@ edu_getopts() {
 		h) echo "usage: $EDU_SCRIPT [-${EDU_OPTS:-}hnR]${EDU_ARGS:+ $EDU_ARGS}"; exit 0 ;;
 		n) EDU_DRY=1 ;;
 		R) EDU_REFRESH=0 ;;
+		D) EDU_DROP=1 ;;
 		'?' | :) echo "usage: $EDU_SCRIPT [-${EDU_OPTS:-}hnR]${EDU_ARGS:+ $EDU_ARGS}" >&2; exit 64 ;;
-		*) edu_opt "$o" ;;
 		esac
 	done
 }
@@ -237,6 +239,17 @@ edu_drop() {
 	[ "$EDU_DRY" -eq 0 ] || return 0
 	out=$(echo "select monitoring.forget(:'u')" | edu_psql -v u="$EDU_UNIT" 2>&1) ||
 		edu_fail 75 "the rows of $2 are deleted, but its validators are kept: $out"
+}
+
+# edu_drop_opt ID TABLE [YEAR]: -D, called after the shift that follows edu_getopts. With -D,
+# delete YEAR (then required) from the table of source ID (edu_drop), refresh the views that
+# depend on TABLE and exit 0: nothing is downloaded. Without -D, nothing.
+edu_drop_opt() {
+	[ "$EDU_DROP" -eq 1 ] || return 0
+	[ -n "${3:-}" ] || edu_fail 64 "-D: which year to drop?"
+	edu_drop "$1" "$3"
+	edu_refresh "$2"
+	exit 0
 }
 
 # edu_refresh TABLE: refresh the materialized views that depend on TABLE (not in a rehearsal).
