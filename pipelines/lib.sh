@@ -353,7 +353,7 @@ edu_diag() {
 # edu_log_run STATUS DIAGNOSTIC: the script's line in the import log; for a failure that
 # edu-pgcopy did not record (every stage but the load), its row in the history too.
 edu_log_run() {
-	local s=$1 diag=$2 sum line outcome=failed counts=''
+	local s=$1 diag=$2 sum line outcome=failed counts='' unmapped
 	if [ "$s" -eq 0 ]; then
 		outcome=ok
 		sum=$(grep -m 1 '^table=' "$EDU_WORK/stdout" 2>/dev/null)
@@ -367,9 +367,11 @@ edu_log_run() {
 		fi
 		EDU_STAGE=load
 	fi
+	unmapped=$(edu_unmapped)
 	line="source=${EDU_UNIT%%:*} unit=$EDU_UNIT stage=$EDU_STAGE outcome=$outcome status=$s"
 	[ -z "$counts" ] || line+=" $counts"
 	line+=" seconds=$(edu_seconds)${EDU_RUN_ID:+ job=$EDU_RUN_ID} script=$EDU_SCRIPT"
+	[ -z "$unmapped" ] || line+=" unmapped=$(edu_q "${unmapped//$'\n'/|}")"
 	[ -z "$diag" ] || line+=" error=$(edu_q "$diag")"
 	edu_log import "$line"
 	EDU_LOGGED=1
@@ -382,6 +384,32 @@ edu_log_run() {
 	*:load) ;;
 	*) edu_record_failure "$s" "$diag" ;;
 	esac
+	[ -z "$unmapped" ] || edu_record_unmapped "$unmapped"
+}
+
+# edu_unmapped: the columns of the publisher's file that its map does not name, one a line, as
+# edu-normalize said them on stderr ("column 'X' is not in MAP: not loaded", edu-normalize(1));
+# past its first 20, a last line "(N more)".
+# Read from the script's copy of its stderr, which exists when stderr is not a terminal (cron,
+# refresh.sh); by hand on a terminal the warning is on the screen.
+edu_unmapped() {
+	[ -f "$EDU_WORK/stderr" ] || return 0
+	sed -n -e "s/^edu-normalize: .*:1: column '\\(.*\\)' is not in .*: not loaded\$/\\1/p" \
+		-e 's/^edu-normalize: .*:1: and \([0-9]*\) more columns not in .*: not loaded$/(\1 more)/p' \
+		"$EDU_WORK/stderr"
+}
+
+# edu_record_unmapped COLUMNS: those columns (one a line) on this run's load row of the history,
+# for the job's report; said on stderr when that cannot be done, never a failure of the run.
+edu_record_unmapped() {
+	local r
+	edu_psql -v unit="$EDU_UNIT" -v started="$EDU_STARTED" -v cols="$1" >/dev/null \
+		2>"$EDU_WORK/record.err" <<'SQL'
+select monitoring.unmapped(:'unit', :'started', string_to_array(:'cols', E'\n'))
+SQL
+	r=$?
+	[ "$r" -eq 0 ] || printf '%s: the new columns could not be recorded in monitoring.runs (psql exit %s): %s\n' \
+		"$EDU_SCRIPT" "$r" "$(head -n 1 "$EDU_WORK/record.err")" >&2
 }
 
 # edu_record_failure STATUS DIAGNOSTIC: the failed attempt in the history (monitoring.attempt), so

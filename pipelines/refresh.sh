@@ -185,7 +185,10 @@ history "select distinct on (unit) unit, outcome, coalesce(stage, ''), coalesce(
 		coalesce(rows_unchanged, 0), to_char(extract(epoch from finished - started), 'FM999999990.00'),
 		$(edu_oneline diagnostic),
 		$(edu_oneline "array_to_string(new_keys[1:$nkeys], '; ')"),
-		$(edu_oneline "array_to_string(removed_keys[1:$nkeys], '; ')")
+		$(edu_oneline "array_to_string(removed_keys[1:$nkeys], '; ')"),
+		coalesce(cardinality(unmapped_columns), 0),
+		$(edu_oneline "array_to_string(array(select case when c like '(% more)' then c
+			else chr(39) || c || chr(39) end from unnest(unmapped_columns) c), ', ')")
 	from monitoring.runs where job = :'job' and kind = 'load' order by unit, id desc" >"$EDU_WORK/loads"
 jq -r '.sources[] | [.id, .table] | @tsv' "$EDU_SOURCES" >"$EDU_WORK/tables"
 changed_data=0
@@ -204,7 +207,7 @@ while read -r u; do
 		verb=loaded
 		[ "$dry" -eq 0 ] || verb="would load"
 		if [ -n "$row" ]; then
-			IFS=$US read -r u _ _ _ ins upd del unch secs _ new removed <<<"$row"
+			IFS=$US read -r u _ _ _ ins upd del unch secs _ new removed _ _ <<<"$row"
 			printf '%s: %s: table=%s inserted=%s updated=%s deleted=%s unchanged=%s seconds=%s\n' \
 				"$u" "$verb" "$table" "$ins" "$upd" "$del" "$unch" "$secs" >>"$EDU_WORK/report"
 			[ -z "$new" ] || printf '%s: %s new: %s%s\n' "$u" "$ins" "$new" \
@@ -229,6 +232,12 @@ while read -r u; do
 		fi
 		printf '%s: FAILED (exit %s): %s%s\n' "$u" "$s" "${stage:+at $stage: }" "$(edu_redact "$diag")" \
 			>>"$EDU_WORK/report"
+	fi
+	# Columns the publisher added that the map does not name: loaded or not, news for the team.
+	IFS=$US read -r _ _ _ _ _ _ _ _ _ _ _ _ nnew cols <<<"$row"
+	if [ "${nnew:-0}" -gt 0 ]; then
+		printf '%s: new column%s %s not loaded\n' "$u" "$([ "$nnew" -eq 1 ] || echo s)" "$cols" >>"$EDU_WORK/report"
+		changed_data=1
 	fi
 done <"$EDU_WORK/changed"
 loaded=$(grep -c ': loaded: ' "$EDU_WORK/report")

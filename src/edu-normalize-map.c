@@ -100,6 +100,42 @@ static size_t split_fields(char *line, char **f, size_t max)
 	return n;
 }
 
+/* "source<TAB>-<TAB>why": a column of the file left out on purpose, and the reason. */
+static void parse_ignored(struct norm_map *m, unsigned long line, char **f, size_t nf)
+{
+	struct norm_ignored *g;
+
+	if (nf != 3)
+		map_die(m, line,
+		        "a column left out (target -) takes one reason after it, nothing more");
+	m->ign = edu_realloc(m->ign, (m->nign + 1) * sizeof(*m->ign));
+	g = &m->ign[m->nign++];
+	memset(g, 0, sizeof(*g));
+	parse_source(m, line, f[0], &g->src, 1);
+	g->src.optional = 1; /* a column we do not load may come and go */
+	g->why = edu_strdup(f[2]);
+}
+
+/* The argument of a rule: the département column of commune_in_dept, the separator of list. */
+static void parse_arg(struct norm_map *m, unsigned long line, struct norm_column *c,
+                      const char *rule, char *arg)
+{
+	c->arg.idx = -1;
+	if (c->rule == NORM_COMMUNE_IN_DEPT) {
+		if (arg == NULL || *arg == '\0')
+			map_die(m, line, "commune_in_dept needs =<département source column>");
+		parse_source(m, line, arg, &c->arg, 0);
+	} else if (c->rule == NORM_LIST) {
+		if (arg == NULL || strlen(arg) != 1 || (unsigned char)*arg < 0x21 ||
+		    (unsigned char)*arg > 0x7e)
+			map_die(m, line,
+			        "list needs =<separator>, one ASCII punctuation character");
+		c->sep = *arg;
+	} else if (arg) {
+		map_die(m, line, "rule '%s' takes no argument", rule);
+	}
+}
+
 static void parse_line(struct norm_map *m, unsigned long line, char *text)
 {
 	char *f[16], *arg;
@@ -111,6 +147,10 @@ static void parse_line(struct norm_map *m, unsigned long line, char *text)
 		map_die(m, line, "expected source, target and rule separated by tabs");
 	if (nf > 16)
 		map_die(m, line, "too many fields");
+	if (strcmp(f[1], "-") == 0) {
+		parse_ignored(m, line, f, nf);
+		return;
+	}
 	m->col = edu_realloc(m->col, (m->n + 1) * sizeof(*m->col));
 	c = &m->col[m->n++];
 	memset(c, 0, sizeof(*c));
@@ -131,14 +171,7 @@ static void parse_line(struct norm_map *m, unsigned long line, char *text)
 	if (rule < 0)
 		map_die(m, line, "unknown rule '%s'", f[2]);
 	c->rule = (enum norm_rule)rule;
-	c->arg.idx = -1;
-	if (c->rule == NORM_COMMUNE_IN_DEPT) {
-		if (arg == NULL || *arg == '\0')
-			map_die(m, line, "commune_in_dept needs =<département source column>");
-		parse_source(m, line, arg, &c->arg, 0);
-	} else if (arg) {
-		map_die(m, line, "rule '%s' takes no argument", f[2]);
-	}
+	parse_arg(m, line, c, f[2], arg);
 	for (size_t i = 3; i < nf; i++) {
 		if (strncmp(f[i], "null=", 5) == 0 && c->nulls == NULL)
 			c->nulls = split_list(f[i] + 5, ',', &c->nnull);
@@ -182,10 +215,35 @@ void norm_map_read(struct norm_map *m, const char *file)
 		edu_die(EDU_EX_CONFIG, "%s: no column mapped", file);
 }
 
-static void resolve(struct norm_source *s, const struct edu_tsv_reader *r)
+/*
+ * Each name in turn, exactly, else without the blanks around the header's names: some exports
+ * pad them, and readers of ONISEP's file strip them. Both lookups are on sorted indexes.
+ */
+static void resolve(struct norm_source *s, const struct edu_tsv_reader *r,
+                    const struct edu_names *trimmed)
 {
-	for (size_t i = 0; i < s->nalt && s->idx < 0; i++)
+	for (size_t i = 0; i < s->nalt && s->idx < 0; i++) {
 		s->idx = edu_tsv_column(r, s->alt[i]);
+		if (s->idx < 0)
+			s->idx = edu_names_find(trimmed, s->alt[i], strlen(s->alt[i]));
+	}
+}
+
+/* The header's names without their surrounding blanks, indexed (the pointers into r->header). */
+static void index_trimmed(struct edu_names *x, const struct edu_tsv_reader *r)
+{
+	const char **p = edu_malloc((r->ncols ? r->ncols : 1) * sizeof(*p));
+	size_t *len = edu_malloc((r->ncols ? r->ncols : 1) * sizeof(*len));
+
+	for (size_t i = 0; i < r->ncols; i++) {
+		size_t start;
+
+		len[i] = norm_trim(r->header[i], strlen(r->header[i]), &start);
+		p[i] = r->header[i] + start;
+	}
+	edu_names_index(x, p, len, r->ncols);
+	free(p);
+	free(len);
 }
 
 /* Appends "'name'" to a list for messages. */
@@ -213,33 +271,41 @@ static int listed_before(const struct norm_map *m, size_t i, size_t k)
 	return 0;
 }
 
-/*
- * Checks the input header against the map before any row is written. An optional source that
- * is absent loads NULL, said once per source (a renamed column the map does not know yet would
- * otherwise load NULL for ever, unnoticed).
- */
-void norm_map_check(struct norm_map *m, const struct edu_tsv_reader *r, int strict, int quiet)
+/* The required sources missing from the header: schema drift, named with what was expected. */
+static void check_required(struct norm_map *m, const struct edu_tsv_reader *r,
+                           const struct edu_names *trimmed)
 {
 	struct edu_str *missing = &m->missing, *expected = &m->expected, *found = &m->found;
-	char *used = m->used = edu_malloc(r->ncols);
 
-	memset(used, 0, r->ncols);
 	for (size_t i = 0; i < m->n; i++) {
 		struct norm_source *s[2] = {&m->col[i].src, &m->col[i].arg};
 
 		for (size_t k = 0; k < 2; k++) {
 			if (s[k]->spec == NULL)
 				continue;
-			resolve(s[k], r);
+			resolve(s[k], r, trimmed);
 			if (s[k]->idx >= 0)
-				used[s[k]->idx] = 1;
-			if (listed_before(m, i, k))
-				continue;
-			if (s[k]->optional)
+				m->used[s[k]->idx] = 1;
+			if (listed_before(m, i, k) || s[k]->optional)
 				continue;
 			list_add(expected, s[k]->spec);
 			if (s[k]->idx < 0)
 				list_add(missing, s[k]->spec);
+		}
+	}
+	/* A line that leaves columns out names each one it leaves out: every name counts. */
+	for (size_t i = 0; i < m->nign; i++) {
+		struct norm_source *g = &m->ign[i].src;
+
+		for (size_t k = 0; k < g->nalt; k++) {
+			long idx = edu_tsv_column(r, g->alt[k]);
+
+			if (idx < 0)
+				idx = edu_names_find(trimmed, g->alt[k], strlen(g->alt[k]));
+			if (idx >= 0)
+				m->used[idx] = 1;
+			if (g->idx < 0)
+				g->idx = idx;
 		}
 	}
 	if (missing->len) {
@@ -250,16 +316,43 @@ void norm_map_check(struct norm_map *m, const struct edu_tsv_reader *r, int stri
 		edu_warn("%s:1: expected (%s): %s", r->name, m->file, expected->p);
 		edu_die(EDU_EX_DATAERR, "%s:1: found: %s", r->name, found->p);
 	}
-	if (strict) {
-		for (size_t i = 0; i < r->ncols; i++)
-			if (!used[i])
-				list_add(found, r->header[i]);
-		if (found->len)
-			edu_die(EDU_EX_DATAERR,
-			        "%s:1: schema drift: input columns not in %s (-s): %s", r->name,
-			        m->file, found->p);
+}
+
+/*
+ * The input columns the map does not name, loaded or left out: schema drift with strict; else
+ * one warning each (the first NEW_SHOWN, then their number), since a publisher adds columns more
+ * often than it removes them and a new one is news, not a reason to stop loading.
+ */
+#define NEW_SHOWN 20
+static void check_unnamed(struct norm_map *m, const struct edu_tsv_reader *r, int strict, int quiet)
+{
+	struct edu_str *found = &m->found;
+	size_t nnew = 0;
+
+	for (size_t i = 0; i < r->ncols; i++) {
+		if (m->used[i])
+			continue;
+		if (strict)
+			list_add(found, r->header[i]);
+		else if (!quiet && nnew++ < NEW_SHOWN)
+			edu_warn("%s:1: column '%s' is not in %s: not loaded", r->name,
+			         r->header[i], m->file);
 	}
-	for (size_t i = 0; i < m->n && !quiet; i++) {
+	if (nnew > NEW_SHOWN)
+		edu_warn("%s:1: and %zu more columns not in %s: not loaded", r->name,
+		         nnew - NEW_SHOWN, m->file);
+	if (found->len)
+		edu_die(EDU_EX_DATAERR, "%s:1: schema drift: input columns not in %s (-s): %s",
+		        r->name, m->file, found->p);
+}
+
+/*
+ * An optional source that is absent loads NULL, said once per source (a renamed column the map
+ * does not know yet would otherwise load NULL for ever, unnoticed).
+ */
+static void check_optional(const struct norm_map *m, const struct edu_tsv_reader *r)
+{
+	for (size_t i = 0; i < m->n; i++) {
 		struct edu_str targets = {0};
 
 		if (!m->col[i].src.optional || m->col[i].src.idx >= 0 || listed_before(m, i, 0))
@@ -272,8 +365,21 @@ void norm_map_check(struct norm_map *m, const struct edu_tsv_reader *r, int stri
 		         m->col[i].src.spec, targets.p);
 		edu_str_free(&targets);
 	}
-	edu_str_free(expected);
-	free(used);
+}
+
+/* Checks the input header against the map before any row is written. */
+void norm_map_check(struct norm_map *m, const struct edu_tsv_reader *r, int strict, int quiet)
+{
+	m->used = edu_malloc(r->ncols ? r->ncols : 1);
+	memset(m->used, 0, r->ncols);
+	index_trimmed(&m->trimmed, r);
+	check_required(m, r, &m->trimmed);
+	edu_names_free(&m->trimmed);
+	check_unnamed(m, r, strict, quiet);
+	if (!quiet)
+		check_optional(m, r);
+	edu_str_free(&m->expected);
+	free(m->used);
 	m->used = NULL;
 }
 
@@ -299,6 +405,12 @@ void norm_map_free(struct norm_map *m)
 		free(c->out);
 	}
 	free(m->col);
+	for (size_t i = 0; i < m->nign; i++) {
+		free(m->ign[i].src.spec);
+		free_list(m->ign[i].src.alt, m->ign[i].src.nalt);
+		free(m->ign[i].why);
+	}
+	free(m->ign);
 	if (m->fp != NULL)
 		fclose(m->fp);
 	free(m->text);
@@ -306,5 +418,6 @@ void norm_map_free(struct norm_map *m)
 	edu_str_free(&m->expected);
 	edu_str_free(&m->found);
 	free(m->used);
+	edu_names_free(&m->trimmed);
 	memset(m, 0, sizeof(*m));
 }

@@ -16,23 +16,13 @@ static const struct {
 	const char *name;
 	enum norm_rule rule;
 } rules[] = {
-    {"raw", NORM_RAW},
-    {"keep", NORM_RAW},
-    {"text", NORM_TEXT},
-    {"int", NORM_INT},
-    {"decimal", NORM_DECIMAL},
-    {"date", NORM_DATE},
-    {"year", NORM_YEAR},
-    {"bool", NORM_BOOL},
-    {"percent", NORM_PERCENT},
-    {"uai", NORM_UAI},
-    {"insee", NORM_INSEE},
-    {"dept", NORM_DEPT},
-    {"postal", NORM_POSTAL},
-    {"lon", NORM_LON},
-    {"lat", NORM_LAT},
-    {"epsg", NORM_EPSG},
-    {"commune_in_dept", NORM_COMMUNE_IN_DEPT},
+    {"raw", NORM_RAW},       {"keep", NORM_RAW},        {"text", NORM_TEXT},
+    {"int", NORM_INT},       {"decimal", NORM_DECIMAL}, {"date", NORM_DATE},
+    {"year", NORM_YEAR},     {"bool", NORM_BOOL},       {"percent", NORM_PERCENT},
+    {"uai", NORM_UAI},       {"insee", NORM_INSEE},     {"dept", NORM_DEPT},
+    {"postal", NORM_POSTAL}, {"lon", NORM_LON},         {"lat", NORM_LAT},
+    {"epsg", NORM_EPSG},     {"siret", NORM_SIRET},     {"commune_in_dept", NORM_COMMUNE_IN_DEPT},
+    {"list", NORM_LIST},
 };
 
 int norm_rule_find(const char *name)
@@ -546,6 +536,87 @@ static const char *rule_epsg(const char *v, size_t n, char *dst, size_t *dn)
 	return NULL;
 }
 
+/*
+ * A SIRET is 14 digits (SIREN 9 + NIC 5), written grouped by blanks as often as not. INSEE makes
+ * it pass the Luhn check, except for La Poste's establishments (SIREN 356000000), whose digits
+ * sum to a multiple of 5 instead: a mistyped or cut number is caught here, not in a join.
+ */
+static const char *rule_siret(const char *v, size_t n, char *dst, size_t *dn)
+{
+	size_t o = 0, b;
+	int sum = 0, digits = 0;
+
+	for (size_t i = 0; i < n;) {
+		if ((b = space_len(v, n, i, 0)) > 0) {
+			i += b;
+			continue;
+		}
+		if (!is_digit(v[i]) || o == 14)
+			return "siret needs 14 digits";
+		dst[o++] = v[i++];
+	}
+	if (o != 14)
+		return "siret needs 14 digits";
+	for (size_t i = 0; i < 14; i++) {
+		int d = dst[13 - i] - '0';
+
+		digits += d;
+		if (i % 2 == 1 && (d *= 2) > 9)
+			d -= 9;
+		sum += d;
+	}
+	if (memcmp(dst, "356000000", 9) == 0 ? digits % 5 != 0 : sum % 10 != 0)
+		return "siret check digit is wrong (Luhn)";
+	*dn = 14;
+	return NULL;
+}
+
+/* One list item, trimmed, as a quoted array element: blanks folded as by text, " and \ escaped. */
+static size_t list_item(const char *v, size_t n, char *dst)
+{
+	size_t o = 0, b;
+	int gap = 0;
+
+	dst[o++] = '"';
+	for (size_t i = 0; i < n;) {
+		if ((b = space_len(v, n, i, 1)) > 0) {
+			gap = 1;
+			i += b;
+			continue;
+		}
+		if (gap)
+			dst[o++] = ' ';
+		gap = 0;
+		if (v[i] == '"' || v[i] == '\\')
+			dst[o++] = '\\';
+		dst[o++] = v[i++];
+	}
+	dst[o++] = '"';
+	return o;
+}
+
+const char *norm_list(char sep, const char *v, size_t n, char *dst, size_t *dn)
+{
+	size_t o = 0, items = 0;
+
+	dst[o++] = '{';
+	for (size_t i = 0; i <= n;) {
+		const char *e = i < n ? memchr(v + i, sep, n - i) : NULL;
+		size_t end = e ? (size_t)(e - v) : n, start,
+		       len = norm_trim(v + i, end - i, &start);
+
+		if (len > 0) {
+			if (items++)
+				dst[o++] = ',';
+			o += list_item(v + i + start, len, dst + o);
+		}
+		i = end + 1;
+	}
+	dst[o++] = '}';
+	*dn = o;
+	return NULL;
+}
+
 const char *norm_apply(enum norm_rule rule, const char *v, size_t n, char *dst, size_t *dn)
 {
 	switch (rule) {
@@ -581,10 +652,13 @@ const char *norm_apply(enum norm_rule rule, const char *v, size_t n, char *dst, 
 		return rule_range(v, n, dst, dn, 90, "lat needs a number from -90 to 90");
 	case NORM_EPSG:
 		return rule_epsg(v, n, dst, dn);
+	case NORM_SIRET:
+		return rule_siret(v, n, dst, dn);
 	case NORM_COMMUNE_IN_DEPT:
+	case NORM_LIST:
 		break;
 	}
-	return "internal error: rule needs two columns";
+	return "internal error: rule needs its argument";
 }
 
 /*

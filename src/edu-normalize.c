@@ -84,8 +84,8 @@ static const char *convert(struct state *st, struct norm_column *c)
 		return "invalid escape sequence";
 	if (got == 0)
 		return NULL;
-	if (c->outcap < n + NORM_SLACK + 1) {
-		c->outcap = n + NORM_SLACK + 1;
+	if (c->outcap < NORM_LIST_ROOM(n) + 1) {
+		c->outcap = NORM_LIST_ROOM(n) + 1;
 		c->out = edu_realloc(c->out, c->outcap);
 	}
 	tn = norm_trim(st->in, n, &start);
@@ -100,6 +100,10 @@ static const char *convert(struct state *st, struct norm_column *c)
 	}
 	if (tn == 0)
 		return NULL;
+	if (c->rule == NORM_LIST) {
+		c->isnull = 0;
+		return norm_list(c->sep, v, tn, c->out, &c->outlen);
+	}
 	if (c->rule == NORM_COMMUNE_IN_DEPT) {
 		char dept[NORM_SLACK + 4];
 		size_t dlen;

@@ -28,7 +28,9 @@ enum norm_rule {
 	NORM_LON,
 	NORM_LAT,
 	NORM_EPSG,
-	NORM_COMMUNE_IN_DEPT
+	NORM_SIRET,
+	NORM_COMMUNE_IN_DEPT,
+	NORM_LIST
 };
 
 /* A rule never writes more than its input length plus this many bytes. */
@@ -55,6 +57,16 @@ const char *norm_apply(enum norm_rule rule, const char *v, size_t n, char *dst, 
 const char *norm_commune_in_dept(const char *dept, size_t dn, const char *v, size_t n, char *dst,
                                  size_t *len);
 
+/*
+ * list=SEP: the items of a cell separated by SEP (ONISEP's "Anglais, Espagnol" and "a | b"),
+ * each trimmed and its blanks folded as by text, empty ones dropped, written as a PostgreSQL
+ * array literal of quoted elements ({"Anglais","Espagnol"}). Each input byte gives at most three
+ * output bytes (a one-byte item between separators gives its two quotes and a comma), so dst has
+ * room for NORM_LIST_ROOM(n) bytes. Never fails: a cell of separators only is the empty array.
+ */
+#define NORM_LIST_ROOM(n) (3 * (n) + NORM_SLACK)
+const char *norm_list(char sep, const char *v, size_t n, char *dst, size_t *dn);
+
 /* A source column of the map: its names (alternatives for schema drift), its input column. */
 struct norm_source {
 	char *spec; /* as written in the map, for messages */
@@ -70,6 +82,7 @@ struct norm_column {
 	struct norm_source arg; /* the département column of commune_in_dept */
 	char *target;
 	enum norm_rule rule;
+	char sep; /* list=SEP */
 	char **nulls, **only;
 	size_t nnull, nonly;
 	unsigned long line;
@@ -78,17 +91,29 @@ struct norm_column {
 	int isnull;
 };
 
+/*
+ * A column of the publisher's file left out on purpose (target "-" in the map): never required,
+ * never loaded, never reported as new. Why it is left out is written in the map.
+ */
+struct norm_ignored {
+	struct norm_source src;
+	char *why;
+};
+
 /* A mapping file (docs/mapping.md), as read. */
 struct norm_map {
 	const char *file;
 	struct norm_column *col;
 	size_t n;
+	struct norm_ignored *ign;
+	size_t nign;
 	FILE *fp; /* while it is read */
 	char *text;
 	size_t textcap;
 	/* norm_map_check's lists for its messages, and the input columns it used */
 	struct edu_str missing, expected, found;
 	char *used;
+	struct edu_names trimmed; /* the header's names without their blanks, while checked */
 };
 
 /*
@@ -97,9 +122,11 @@ struct norm_map {
  */
 void norm_map_read(struct norm_map *m, const char *file);
 /*
- * Finds each source column in the input header; a missing one is schema drift (EDU_EX_DATAERR,
- * listing what is expected and found), and so is, with strict, an input column the map does not
- * use. An optional source that is absent loads NULL, said once unless quiet.
+ * Finds each source column in the input header, by its exact name or else by its name without
+ * surrounding blanks; a missing one is schema drift (EDU_EX_DATAERR, listing what is expected and
+ * found). An input column the map does not name (loaded or ignored) is schema drift with strict,
+ * else said in one warning per column unless quiet. An optional source that is absent loads NULL,
+ * said once unless quiet.
  */
 void norm_map_check(struct norm_map *m, const struct edu_tsv_reader *r, int strict, int quiet);
 void norm_map_free(struct norm_map *m);

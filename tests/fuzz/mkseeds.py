@@ -13,7 +13,7 @@ CUT = 2048
 SEEDS = "tests/fuzz/seeds"
 FIX = "tests/fixtures"
 RULES = ["raw", "text", "int", "decimal", "date", "year", "bool", "percent", "uai", "insee",
-         "dept", "postal", "lon", "lat", "epsg", "commune_in_dept"]
+         "dept", "postal", "lon", "lat", "epsg", "siret", "commune_in_dept", "list"]
 # Each mapping file and the fixture it normalizes (as tests/t/0202-normalize-golden.t pairs them).
 MAPS = {
     "ivac.map": "ivac-colleges/fr-en-indicateurs-valeur-ajoutee-colleges_ods-export_first500.csv",
@@ -83,7 +83,7 @@ def parse_map(text):
     """(source spec, target, rule, argument) for each line of a mapping file."""
     for line in text.decode().splitlines():
         fields = [f.strip() for f in line.split("\t") if f.strip()]
-        if len(fields) < 3 or fields[0].startswith("#"):
+        if len(fields) < 3 or fields[0].startswith("#") or fields[1] == "-":
             continue
         rule, _, arg = fields[2].partition("=")
         yield fields[0].lstrip("?"), fields[1], "raw" if rule == "keep" else rule, arg
@@ -109,11 +109,14 @@ def map_and_rule_seeds():
         rows = [line.decode().split("\t") for line in lines[1:200] if line and line != b"\\."]
         for spec, _target, rule, arg in parse_map(text):
             i = column(header, spec)
-            j = column(header, arg) if arg else None
-            if i is None or (arg and j is None):
+            sep = arg if rule == "list" else ""
+            j = column(header, arg) if arg and not sep else None
+            if i is None or (arg and not sep and j is None):
                 continue
             for row in rows:
-                v = row[i] if j is None else row[j] + "\t" + row[i]
+                v = sep + row[i] if j is None else row[j] + "\t" + row[i]
+                if sep and v == sep:
+                    continue
                 if "\\" in v or v in values[rule] or len(values[rule]) >= 12:
                     continue
                 values[rule].append(v)
@@ -121,7 +124,9 @@ def map_and_rule_seeds():
     for rule, v in (("raw", " x\u00a0"), ("bool", "VRAI"), ("bool", "Non"), ("epsg", "EPSG:2154"),
                     ("decimal", "1\u202f234,5"), ("decimal", "-0,0"), ("lat", "4.5e1"),
                     ("percent", "12,5 %"), ("int", "1 000"), ("date", "2023-06-01T10:00:00+02:00"),
-                    ("insee", "2a004"), ("dept", "035"), ("postal", "1000")):
+                    ("insee", "2a004"), ("dept", "035"), ("postal", "1000"),
+                    ("siret", "338 896 038 00019"), ("siret", "35600000000001"),
+                    ("list", ',say "hi", c:\\d,, '), ("list", "| a | b |")):
         values[rule].append(v)
     put("map", "schools-strict.map", read(f"{FIX}/normalize/schools.map") + b"\0\1" +
         read(f"{FIX}/normalize/schools-drift.tsv").split(b"\n")[0])

@@ -3,9 +3,10 @@
  * Fuzzes every value rule of edu-normalize (src/edu-normalize-rules.c). The first byte picks the
  * rule, the rest is the value, trimmed as edu-normalize trims it; commune_in_dept takes the
  * département before a tab and the commune number after it, the département through the dept
- * rule first, as edu-normalize does. Buffers are exactly as large as the contract says, so ASan
- * sees any byte written past it. A value a rule accepts must come out valid UTF-8 when it went in
- * so, and be a fixed point: the rule gives it back unchanged.
+ * rule first, as edu-normalize does; list takes its separator from the value's first byte.
+ * Buffers are exactly as large as the contract says, so ASan sees any byte written past it. A
+ * value a rule accepts must come out valid UTF-8 when it went in so, and be a fixed point: the
+ * rule gives it back unchanged (list writes an array literal, which is not its input's form).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -14,7 +15,7 @@
 #include "fuzz.h"
 
 #define MAX_INPUT 4096
-#define NRULES (NORM_COMMUNE_IN_DEPT + 1)
+#define NRULES (NORM_LIST + 1)
 
 /* The rule on a heap copy of exactly n bytes, into exactly n + NORM_SLACK bytes. */
 static const char *apply(enum norm_rule rule, const char *v, size_t n, char **out, size_t *len)
@@ -92,6 +93,40 @@ static void commune(const char *v, size_t n)
 	free(dept);
 }
 
+/*
+ * list=SEP as edu-normalize applies it, into exactly NORM_LIST_ROOM(n) bytes: an array literal
+ * in braces, whose quotes balance once the escaped ones are skipped.
+ */
+static void list(const char *v, size_t n)
+{
+	char sep = n > 0 && v[0] > 0x20 && v[0] < 0x7f ? v[0] : ',';
+	size_t start, tn, len, quotes = 0;
+	char *copy, *out;
+
+	if (n == 0)
+		return;
+	tn = norm_trim(v + 1, n - 1, &start);
+	if (tn == 0)
+		return;
+	copy = malloc(tn);
+	out = malloc(NORM_LIST_ROOM(tn));
+	FUZZ_ASSERT(copy != NULL && out != NULL);
+	memcpy(copy, v + 1 + start, tn);
+	FUZZ_ASSERT(norm_list(sep, copy, tn, out, &len) == NULL);
+	FUZZ_ASSERT(len >= 2 && len <= NORM_LIST_ROOM(tn));
+	FUZZ_ASSERT(out[0] == '{' && out[len - 1] == '}');
+	FUZZ_ASSERT(!fuzz_utf8(copy, tn) || fuzz_utf8(out, len));
+	for (size_t i = 1; i + 1 < len; i++) {
+		if (out[i] == '\\')
+			i++;
+		else if (out[i] == '"')
+			quotes++;
+	}
+	FUZZ_ASSERT(quotes % 2 == 0);
+	free(copy);
+	free(out);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	const char *v = (const char *)data + 1;
@@ -105,6 +140,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	            rule == NORM_RAW); /* "raw" and its alias "keep" */
 	if (rule == NORM_COMMUNE_IN_DEPT) {
 		commune(v, size - 1);
+		return 0;
+	}
+	if (rule == NORM_LIST) {
+		list(v, size - 1);
 		return 0;
 	}
 	n = norm_trim(v, size - 1, &start);

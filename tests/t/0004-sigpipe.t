@@ -24,7 +24,7 @@ stops() {
 	done
 }
 stops "edu-csv2tsv" "edu-csv2tsv '$T/big.csv'"
-stops "edu-normalize" "edu-normalize -M '$T/id.map' '$T/big.tsv'"
+stops "edu-normalize" "edu-normalize -q -M '$T/id.map' '$T/big.tsv'"
 stops "edu-fetch" "edu-fetch -q -F csv 'file://$T/big.csv'"
 
 # A pipeline script: the converter killed by SIGPIPE is not the cause, the normalizer is.

@@ -212,6 +212,29 @@ for LC_ALL in C C.UTF-8; do
 	bad epsg EPSG: 'epsg needs a code such as 2154 or EPSG:2154'
 	bad epsg WGS84 'epsg needs a code such as 2154 or EPSG:2154'
 	bad epsg 0 'epsg needs a code such as 2154 or EPSG:2154'
+
+	# SIRET: 14 digits, grouped by blanks or not, the Luhn check (La Poste: digits sum to 5k).
+	good siret 33889603800019 33889603800019
+	good siret '338 896 038 00019' 33889603800019
+	good siret "338${NBSP}896${NNBSP}038 00019" 33889603800019
+	good siret 35600000000001 35600000000001
+	bad siret 33889603800018 'siret check digit is wrong (Luhn)'
+	bad siret 35600000000048 'siret check digit is wrong (Luhn)'
+	bad siret 3388960380001 'siret needs 14 digits'
+	bad siret 338896038000190 'siret needs 14 digits'
+	bad siret 3388960380001A 'siret needs 14 digits'
+	bad siret '3.38896038e13' 'siret needs 14 digits'
+
+	# list=SEP: the items of a cell as a PostgreSQL array of quoted, trimmed, folded items.
+	good list=, 'Anglais, Créole, Espagnol' '{"Anglais","Créole","Espagnol"}'
+	good 'list=|' 'Lycée A | Lycée  B' '{"Lycée A","Lycée B"}'
+	good list=, ' a ,, b , ' '{"a","b"}'
+	good list=, 'a | b' '{"a | b"}'
+	good list=, ',' '{}'
+	good list=, 'say "hi", c:\\d' '{"say \\"hi\\"","c:\\\\d"}'
+	good list=, "a${NBSP},${NNBSP}b" '{"a","b"}'
+	good list=, 'NC' '\N' 'null=NC'
+	good list=, '   ' '\N'
 done
 
 # commune_in_dept: two columns, the commune number and its département.

@@ -37,12 +37,12 @@ printf 'a\tb\n1\t2\n\\.\n' >"$T/ab.tsv"
 printf 'b|a\tx\tint\n' >"$T/ab.map"
 run edu-normalize -M "$T/ab.map" "$T/ab.tsv"
 is "$(cat "$OUT")" "$(printf 'x\n2\n\\.')" "the first alternative of the map wins"
-printf '?zz|b\tx\tint\n' >"$T/ab.map"
+printf '?zz|b\tx\tint\na\t-\tnot data\n' >"$T/ab.map"
 run edu-normalize -M "$T/ab.map" "$T/ab.tsv"
 is "$(cat "$OUT")" "$(printf 'x\n2\n\\.')" "an optional source with alternatives takes the one present"
 empty_err "an optional source that is present: no warning"
 # One warning for an absent optional source, however many targets it feeds; they load NULL.
-printf '?zz|yy\tx\tint\n?zz|yy\ty\ttext\na\tz\tint\n' >"$T/opt.map"
+printf '?zz|yy\tx\tint\n?zz|yy\ty\ttext\na\tz\tint\nb\t-\tnot data\n' >"$T/opt.map"
 run edu-normalize -M "$T/opt.map" "$T/ab.tsv"
 is_status 0 "an absent optional source"
 is "$(cat "$OUT")" "$(printf 'x\ty\tz\n\\N\t\\N\t1\n\\.')" "an absent optional source: its targets load NULL"
@@ -72,17 +72,56 @@ edu-normalize: $N/schools-drift.tsv:1: found: 'UAI', 'Nom de l'établissement', 
 EOF
 same_file "$ERR" "$T/drift.err" "schema drift lists what is missing, expected and found"
 
-run edu-normalize -s -M "$MAP" "$N/schools.tsv"
-is_status 65 "-s refuses an input column the map does not use"
+# ---- columns the map does not name: a warning each, loaded or not; -s makes them drift ----
+grep -v Remarque "$MAP" >"$T/unnamed.map"
+run edu-normalize -M "$T/unnamed.map" "$N/schools.tsv"
+is_status 0 "an input column the map does not name is not refused"
+same_file "$OUT" "$GOLD/normalize/schools.tsv" "a column the map does not name: the same output"
+is "$(head -n 1 "$ERR")" \
+	"edu-normalize: $N/schools.tsv:1: column 'Remarque' is not in $T/unnamed.map: not loaded" \
+	"a column the map does not name: one warning naming it and the map"
+is "$(grep -c 'not in' "$ERR")" 1 "one warning for one such column"
+run edu-normalize -q -M "$T/unnamed.map" "$N/schools.tsv"
+empty_err "-q silences the warning for a column the map does not name"
+run edu-normalize -M "$MAP" "$N/schools.tsv"
+! grep -q 'Remarque' "$ERR"
+ok $? "a column the map leaves out (target -) is not reported"
+run edu-normalize -s -M "$T/unnamed.map" "$N/schools.tsv"
+is_status 65 "-s refuses an input column the map does not name"
 is "$(cat "$ERR")" \
-	"edu-normalize: $N/schools.tsv:1: schema drift: input columns not in $MAP (-s): 'Remarque'" \
-	"-s names the unmapped column"
+	"edu-normalize: $N/schools.tsv:1: schema drift: input columns not in $T/unnamed.map (-s): 'Remarque'" \
+	"-s names the unnamed column"
 empty_out "-s: nothing written"
+run edu-normalize -s -q -M "$MAP" "$N/schools.tsv"
+is_status 0 "-s accepts a column the map leaves out with a reason"
 grep -v Remarque "$MAP" >"$T/strict.map"
 printf 'Remarque\tremarque\traw\n' >>"$T/strict.map"
 run edu-normalize -s -M "$T/strict.map" "$N/schools.tsv"
 is_status 0 "-s accepts an input whose every column is mapped"
 like_out '^0150018N	.*	a\\\\b$' "raw keeps the escaped backslash"
+# More than 20 new columns: 20 named, then their number (a broken export must not flood the log).
+/usr/bin/python3 -c '
+print("\t".join(["UAI"] + ["new%02d" % i for i in range(25)])); print("\\.")' >"$T/many.tsv"
+printf 'UAI\tuai\tuai\n' >"$T/uai.map"
+run edu-normalize -M "$T/uai.map" "$T/many.tsv"
+is_status 0 "25 new columns"
+is "$(grep -c "is not in $T/uai.map: not loaded" "$ERR")" 20 "the first 20 new columns are named"
+is "$(tail -n 1 "$ERR")" "edu-normalize: $T/many.tsv:1: and 5 more columns not in $T/uai.map: not loaded" \
+	"then their number"
+# A line of alternatives left out names each column it leaves out.
+printf 'a\tb\tc\n1\t2\t3\n\\.\n' >"$T/abc.tsv"
+printf 'a\tx\tint\nb|c|zz\t-\tnot data\n' >"$T/skip.map"
+run edu-normalize -s -M "$T/skip.map" "$T/abc.tsv"
+is_status 0 "a left-out line with alternatives covers every one present"
+is "$(cat "$OUT")" "$(printf 'x\n1\n\\.')" "left-out columns are not written"
+empty_err "left-out columns: no warning, even when one of the names is absent"
+# Padded header names (some exports pad them) resolve by their trimmed name.
+printf ' a \t  b\n1\t2\n\\.\n' >"$T/pad.tsv"
+printf 'a\tx\tint\n?b\ty\tint\n' >"$T/pad.map"
+run edu-normalize -s -M "$T/pad.map" "$T/pad.tsv"
+is_status 0 "padded header names are found"
+is "$(cat "$OUT")" "$(printf 'x\ty\n1\t2\n\\.')" "padded header names: their values"
+empty_err "padded header names: no warning"
 
 # ---- wide headers: refused at the cap before any name is compared ----
 # 100,000 columns (1.3 MB) under a 2 s CPU limit that the former quadratic check exceeded.
@@ -216,6 +255,15 @@ map_error 'Code commune\tc\tcommune_in_dept=?Code département\n' \
 	"commune_in_dept with an optional column"
 map_error 'UAI\tuai\tuai=x\n' "1: rule 'uai' takes no argument" "an argument to a rule without one"
 map_error 'UAI|\tuai\tuai\n' "1: 'UAI|': empty source column name" "empty alternative"
+map_error 'UAI\tuai\tuai\nRemarque\t-\n' "2: expected source, target and rule separated by tabs" \
+	"a column left out without its reason"
+map_error 'UAI\tuai\tuai\nRemarque\t-\tnot data\tnull=NC\n' \
+	"2: a column left out (target -) takes one reason after it, nothing more" \
+	"a column left out with more than a reason"
+map_error 'UAI\tuai\tlist\n' "1: list needs =<separator>, one ASCII punctuation character" \
+	"list without its separator"
+map_error 'UAI\tuai\tlist=ab\n' "1: list needs =<separator>, one ASCII punctuation character" \
+	"list with a separator of two characters"
 printf '# nothing\n\n' >"$T/empty.map"
 run edu-normalize -M "$T/empty.map" "$N/schools.tsv"
 is_status 78 "a map without columns"

@@ -119,9 +119,34 @@ is "$(head -n 1 "$GOLD/normalize/annuaire-2023.tsv")" \
 	"one map gives the same columns for the 2023 and the 2026 schema"
 
 # Built fixtures (no real rows exist): the maps must still read them.
-through onisep/ideo-structures-secondaire_built.csv onisep.map onisep.tsv
+# ONISEP in its two header shapes (docs/DATA_SOURCE_ONISEP.md): French labels (2024) and the
+# API's keys (2026), the same establishments, the same columns out; each shape lacks the columns
+# of the other (the 2024 label, the 2026 dates), said once each.
+through onisep/ideo-structures-secondaire_built.csv onisep.map onisep.tsv \
+	"edu-normalize: stdin:1: optional column 'date_creation' is absent: NULL in date_creation
+edu-normalize: stdin:1: optional column 'date_de_modification' is absent: NULL in date_modification"
+through onisep/ideo-structures-secondaire_2026-keys_built.csv onisep.map onisep-2026.tsv \
+	"edu-normalize: stdin:1: optional column 'label génération 2024' is absent: NULL in label_generation_2024"
+rows onisep.tsv 63
+rows onisep-2026.tsv 63
 value onisep.tsv uai 0352069J code_commune 35238
 value onisep.tsv uai 0352069J longitude -1.6651100452186143
+value onisep.tsv uai 0352069J siret 33889603800019
+value onisep.tsv uai 0350795Z langues '{"Allemand","Anglais","Espagnol","Italien"}'
+value onisep.tsv uai 0350795Z etablissements_lies \
+	'{"Section professionnelle du Lycée polyvalent privé Jean-Baptiste de La Salle"}'
+value onisep.tsv uai 0352069J label_generation_2024 oui
+value onisep-2026.tsv uai 0352069J date_creation 1980-09-01
+value onisep-2026.tsv uai 0352069J date_modification 2023-06-08
+# shape_cols GOLDEN: the file without the columns only one shape has.
+shape_cols() {
+	awk -F'\t' -v OFS='\t' 'NR == 1 { for (i = 1; i <= NF; i++) skip[i] = $i ~ /^(label_generation_2024|date_creation|date_modification)$/ }
+		{ out = ""; for (i = 1; i <= NF; i++) if (!skip[i]) out = out (out == "" ? "" : OFS) $i; print out }' "$GOLD/normalize/$1"
+}
+is "$(shape_cols onisep-2026.tsv)" "$(shape_cols onisep.tsv)" \
+	"the 2024 labels and the 2026 keys give the same header and rows but for their own columns"
+is "$(head -n 1 "$GOLD/normalize/onisep-2026.tsv")" "$(head -n 1 "$GOLD/normalize/onisep.tsv")" \
+	"both shapes give the same columns, in the same order"
 through ival-lycees/fr-en-indicateurs-de-resultat-des-lycees-gt_v2_export_built.csv ival.map \
 	ival.tsv
 rows ival.tsv 150

@@ -24,8 +24,8 @@ ops_only ival ivac onisep annuaire
 
 # Before: ival and onisep loaded, onisep as published before three establishments opened and
 # while one that has since closed was still listed.
-# (the closed one: the first establishment's row, another UAI and name)
-{ head -n 1 "$onisep"; tail -n +5 "$onisep"; sed -n '2s/^[^;]*;"[^"]*"/0359999D;"Collège Fermé"/p' "$onisep"; } \
+# (the closed one: the first establishment's row, another UAI and name: the 1st and 4th cells)
+{ head -n 1 "$onisep"; tail -n +5 "$onisep"; sed -n '2s/^[^;]*;\([^;]*;[^;]*;\)"[^"]*"/0359999D;\1"Collège Fermé"/p' "$onisep"; } \
 	>"$T/onisep-old.csv"
 ops_serve onisep "$T/onisep-old.csv"
 ops_serve ival "$fx/ival-lycees/fr-en-indicateurs-de-resultat-des-lycees-gt_v2_export_built.csv"
@@ -64,7 +64,7 @@ for want in 'ivac: loaded: table=colleges_indicateurs inserted=500' 'onisep: loa
 done
 mail=$(find "$T/mail/new" -type f -printf "%T@ %p\n" | sort -n | tail -n 1 | cut -d" " -f2-)
 ok "$(grep -q 'onisep: loaded: .* inserted=3 updated=0 deleted=1' "$mail"; echo $?)" "the mail has the counts"
-k=$(sed -n '2p' "$onisep" | cut -d';' -f1-2 | tr -d '\357\273\277"' | tr ';' ' ')
+k=$(sed -n '2p' "$onisep" | cut -d';' -f1,4 | tr -d '\357\273\277"' | tr ';' ' ')
 ok "$(grep -qF "onisep: 3 new: " <<<"$msg" && grep -qF "$k" <<<"$msg"; echo $?)" "the new establishments with their names"
 ok "$(grep -qF 'onisep: 1 removed: 0359999D Collège Fermé' <<<"$msg"; echo $?)" "the closed one with its name"
 ok "$(grep -qF "$k" "$mail"; echo $?)" "the mail names them too"
