@@ -35,6 +35,9 @@ A scripted response is an object; every key is optional:
                 (a transfer held at a known point until the test says, at most 120 s)
   length        the Content-Length to announce instead of the body's (a lying server)
   location      Location header (use with a 3xx status)
+  unordered     true: an Opendatasoft export, whose records are "not ordered" unless asked: the
+                body's lines after the first (the header) in a new order at each request,
+                unless the query string asks for an order_by; with order_by, as written
 The list is played in order, one entry per request to that path; the last entry repeats. The
 script file is re-read when it changes, which also restarts every sequence.
 """
@@ -45,6 +48,7 @@ import hashlib
 import http.server
 import json
 import os
+import random
 import ssl
 import sys
 import threading
@@ -74,6 +78,18 @@ def http_date_in(value):
     if isinstance(value, str) and value.startswith("@NOW+") and value.endswith("@"):
         return email.utils.formatdate(time.time() + float(value[5:-1]), usegmt=True)
     return value
+
+
+def shuffled(body, n):
+    """The body's lines but the first in the order the n-th random permutation gives; every line
+    ends with the header's line end, so that no line is joined to the next."""
+    lines = body.splitlines(keepends=True)
+    if len(lines) < 3:
+        return body
+    eol = b"\r\n" if lines[0].endswith(b"\r\n") else b"\n"
+    rows = [line if line.endswith(b"\n") else line + eol for line in lines[1:]]
+    random.Random(n).shuffle(rows)
+    return lines[0] + b"".join(rows)
 
 
 class Handler(http.server.BaseHTTPRequestHandler):
@@ -195,6 +211,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             headers["Last-Modified"] = lm
         if r.get("conditional") and self.not_modified(r.get("etag"), lm):
             status = 304
+        if r.get("unordered") and "order_by=" not in self.path.partition("?")[2]:
+            body = shuffled(body, STATE["counts"].get(self.path, 0))
         if r.get("gzip"):
             body = gzip.compress(body, mtime=0)
             headers["Content-Encoding"] = "gzip"
