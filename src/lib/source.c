@@ -42,11 +42,15 @@ static const char ENTRY_FILTER[] =
     " | map(tostring) | @tsv)";
 #define ENTRY_FIELDS 14
 
-/* Every resource of a dataset: title (else the URL's last segment), URL, date, checksum, size. */
+/*
+ * Every resource of a dataset: title (else the URL's last segment), URL, date, checksum, size,
+ * and the SHA-1 data.gouv.fr's analysis computed of a remote file.
+ */
 static const char RESOURCES_FILTER[] =
     ".resources[]? | [(.title // ((.url // \"\") | split(\"/\") | last)), (.url // \"\"),"
     " (.last_modified // \"\"), (.checksum.type // \"\"), (.checksum.value // \"\"),"
-    " (.filesize // \"\")] | map(tostring) | @tsv";
+    " (.filesize // \"\"), (.extras[\"analysis:checksum\"]? // \"\")]"
+    " | map(tostring) | @tsv";
 
 const char *edu_sources_path(const char *opt)
 {
@@ -368,7 +372,7 @@ int edu_source_resources(struct edu_source *s, const struct edu_http *o, struct 
                          char *err, size_t n)
 {
 	char *argv[] = {"jq", "-r", (char *)RESOURCES_FILTER, NULL};
-	char *json, *rest, *line, *f[6];
+	char *json, *rest, *line, *f[7];
 	int fd, rc, st;
 
 	if (s->res_read)
@@ -386,7 +390,7 @@ int edu_source_resources(struct edu_source *s, const struct edu_http *o, struct 
 	while ((line = next_line(&rest)) != NULL) {
 		struct edu_resource *r;
 
-		if (split_tsv(line, f, 6) != 6)
+		if (split_tsv(line, f, 7) != 7)
 			continue;
 		s->res = edu_realloc(s->res, (s->nres + 1) * sizeof(*s->res));
 		r = &s->res[s->nres++];
@@ -396,6 +400,7 @@ int edu_source_resources(struct edu_source *s, const struct edu_http *o, struct 
 		r->checksum_type = edu_strdup(f[3]);
 		r->checksum = edu_strdup(f[4]);
 		r->size = edu_strdup(f[5]);
+		r->analysis_sha1 = edu_strdup(f[6]);
 	}
 	free(json);
 	s->res_read = 1;
@@ -509,6 +514,7 @@ void edu_source_free(struct edu_source *s)
 		free(s->res[i].checksum_type);
 		free(s->res[i].checksum);
 		free(s->res[i].size);
+		free(s->res[i].analysis_sha1);
 	}
 	free(s->res);
 	if (s->years_re) {

@@ -16,9 +16,9 @@ cp "$FIX/insee-communes/geo-api-communes_fields-code-nom-centre_first500.json" "
 (cd "$T/www" && cp "$FIX/dvf/valeursfoncieres-2020_excerpt-172rows.txt" valeursfoncieres-2024.txt &&
 	/usr/bin/python3 -m zipfile -c vf2024.zip valeursfoncieres-2024.txt)
 cp "$FIX/http/script.json" "$T/"
-# The API announces the real size of the served zip, as data.gouv.fr does.
-jq --argjson n "$(wc -c <"$T/www/vf2024.zip")" \
-	'(.resources[] | select(.title == "valeursfoncieres-2024.txt.zip") | .filesize) = $n' \
+# The API announces the real size and SHA-1 of the served zip, as data.gouv.fr does.
+jq --argjson n "$(wc -c <"$T/www/vf2024.zip")" --arg s "$(sha1sum <"$T/www/vf2024.zip" | cut -c1-40)" \
+	'(.resources[] | select(.title == "valeursfoncieres-2024.txt.zip")) |= (.filesize = $n | .checksum.value = $s)' \
 	"$FIX/http/dataset-dvf.json" >"$T/dataset-dvf.json"
 httpd_start "$T/script.json" "$T/www"
 sed "s|@BASE@|$BASE|g; s|@T@|$T|g" "$FIX/http/sources.json" >"$T/sources.json"
