@@ -7,8 +7,9 @@
  * successful load promotes it. A transfer cut while streaming into a pipe ends with the suite's
  * abort mark so that no consumer can commit. A data.gouv.fr resource whose dataset API gives
  * its size or a checksum (SHA-1, SHA-256, MD5; or the SHA-1 of its analysis) is checked against
- * them, and refused (75) when its bytes differ, before anything is recorded or put in place. It
- * does not decode, unzip or convert.
+ * them, and refused (75) when its bytes differ, before anything is recorded or put in place. For
+ * an Opendatasoft export it records the dataset's catalog record too (data_processed,
+ * records_count, modified), read just before the export. It does not decode, unzip or convert.
  */
 #include <ctype.h>
 #include <getopt.h>
@@ -36,6 +37,7 @@ struct fetch {
 	struct edu_http_res rs;
 	struct edu_out out;
 	struct edu_atomic *af; /* -o's temporary file */
+	struct edu_meta meta;  /* an Opendatasoft dataset's catalog record, read before */
 };
 
 /* For the signal handler, which cannot be given the run: the body goes to standard output. */
@@ -320,6 +322,26 @@ static void download(struct fetch *f)
 	edu_out_free(&f->out);
 }
 
+/*
+ * An Opendatasoft dataset's catalog record, read before the export so that a change during the
+ * download shows at the next check. Not having it costs only that check a download: a warning.
+ */
+static void read_catalog(struct fetch *f)
+{
+	struct edu_http_res rs;
+	char err[1200];
+
+	if (!edu_source_catalog_known(&f->src))
+		return;
+	if (edu_source_catalog(&f->src, &f->rq, &f->meta, &rs, err, sizeof(err)) != EDU_EX_OK)
+		edu_warn("%s: %s: the catalog record is not recorded, the next check hashes the "
+		         "export",
+		         f->what, err);
+	else if (f->verbose)
+		edu_warn("%s: catalog: data_processed %s, records_count %s, modified %s", f->what,
+		         f->meta.data_processed, f->meta.records_count, f->meta.modified);
+}
+
 /* What the download got, pending under the source's unit until a load promotes it. */
 static void record(const struct fetch *f)
 {
@@ -344,6 +366,16 @@ static void record(const struct fetch *f)
 	                    "select monitoring.fetched($1, $2, $3, $4, $5::timestamptz, $6,"
 	                    " $7::bigint)",
 	                    7, params));
+	if (edu_source_catalog_known(s)) {
+		const char *meta[4] = {s->unit, f->meta.data_processed, f->meta.records_count,
+		                       f->meta.modified};
+
+		PQclear(
+		    edu_pg_exec(conn,
+		                "select monitoring.fetched_meta($1, nullif($2, '')::timestamptz,"
+		                " nullif($3, '')::bigint, nullif($4, '')::timestamptz)",
+		                4, meta));
+	}
 	PQfinish(conn);
 }
 
@@ -379,8 +411,10 @@ int main(int argc, char *argv[])
 		return EDU_EX_OK;
 	}
 	/* A database that refuses us is found out now, not after a multi-gigabyte download. */
-	if (recording(&f))
+	if (recording(&f)) {
 		PQfinish(edu_pg_connect(f.conninfo));
+		read_catalog(&f);
+	}
 	download(&f);
 	if (recording(&f))
 		record(&f);

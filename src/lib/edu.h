@@ -455,6 +455,22 @@ int edu_source_years(struct edu_source *s, const struct edu_http *o, int **years
                      struct edu_http_res *rs, char *err, size_t en);
 /* The year years_match finds in name, or 0. */
 int edu_source_match_year(const struct edu_source *s, const char *name);
+/* Opendatasoft's catalog record of a dataset: each "" when missing or not of its shape. */
+struct edu_meta {
+	char data_processed[64], records_count[24], modified[64];
+};
+/*
+ * True when s's change is "opendatasoft" and its URL an Opendatasoft export
+ * (.../catalog/datasets/ID/exports/FORMAT), whose catalog record can be read; otherwise (a URL
+ * pointed elsewhere, a mirror, a test) the export is hashed as with "sha256".
+ */
+int edu_source_catalog_known(const struct edu_source *s);
+/*
+ * Reads the catalog record of the dataset whose export is s->url (change "opendatasoft": the
+ * URL up to "/exports/"), a GET with o's settings, into m. EDU_EX_* with rs and err.
+ */
+int edu_source_catalog(const struct edu_source *s, const struct edu_http *o, struct edu_meta *m,
+                       struct edu_http_res *rs, char *err, size_t n);
 /* The format a URL's path names by its extension (.csv .json .gz .zip), else EDU_FMT_ANY. */
 int edu_format_of_url(const char *url);
 /* True when -d, $DATABASE_URL or libpq's PGHOST/PGSERVICE/PGDATABASE name a database. */

@@ -158,7 +158,7 @@ jq '.sources += [{"id": "t_etag", "url": "http://127.0.0.1:1/x", "format": "csv"
 	"$T/sources.json" >"$T/bad-change.json"
 run edu-ifmodified -c "$T/bad-change.json" t_etag
 is_status 78 "an unknown change method is a config error"
-like_err "^edu-ifmodified: $T/bad-change.json: t_etag: change 'etag': not one of conditional, sha256, datagouv$" \
+like_err "^edu-ifmodified: $T/bad-change.json: t_etag: change 'etag': not one of conditional, sha256, datagouv, opendatasoft$" \
 	"unknown change method: the message"
 empty_out "unknown change method: nothing printed"
 is "$(sql "select count(*) from monitoring.data_sources where id = 't_etag'")" 0 \

@@ -41,8 +41,11 @@ is "$(sort "$T/a" | md5sum)" "$(sort "$T/ivac.csv" | md5sum)" "but hold the same
 curl -sS -o "$T/a" "$u?delimiter=%3B&order_by=uai,session" && curl -sS -o "$T/b" "$u?delimiter=%3B&order_by=uai,session"
 same_file "$T/a" "$T/b" "stand-in: with order_by, the same bytes each time"
 
-# The production job with the real URLs (their queries kept) pointed at the stand-in.
-sed "s#https://data.education.gouv.fr#$BASE#" "$EDU_SOURCES" >"$T/s.json" && mv "$T/s.json" "$EDU_SOURCES"
+# The production job with the real URLs (their queries kept) pointed at the stand-in, each
+# export hashed at every check (change sha256: what "opendatasoft" does whenever the catalog
+# record moved, tests/t/0723-ods-catalog.t).
+sed "s#https://data.education.gouv.fr#$BASE#" "$EDU_SOURCES" | jq '.sources[].change = "sha256"' >"$T/s.json" &&
+	mv "$T/s.json" "$EDU_SOURCES"
 run bash "$EDU_ROOT/pipelines/refresh.sh"
 is_status 0 "the first run loads the three exports"
 is "$(grep -c ': loaded: ' "$OUT")" 3 "three loads"
