@@ -13,7 +13,9 @@ server a Slack or SendGrid stand-in. Every request is logged as one JSON line (m
 headers, and a POST's body) to --log so a test can assert what the client sent. It never listens
 beyond 127.0.0.1.
 
-Usage: httpd.py [--root DIR] [--script FILE] [--log FILE] [--port N] [--port-file FILE] [--tls PEM]
+Usage: httpd.py [--root DIR] [--script FILE] [--log FILE] [--sent FILE] [--port N] [--port-file FILE] [--tls PEM]
+With --sent FILE, each response is also logged there as one JSON line (path, status, body bytes
+sent), so that a benchmark can count what a run downloaded.
 With --tls PEM (a certificate and its key in one file) it speaks HTTPS instead. The chosen port is printed on stdout and written to --port-file (atomically) once listening.
 
 A scripted response is an object; every key is optional:
@@ -158,6 +160,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if cut is not None:
             self.send_header("Connection", "close")
         self.end_headers()
+        if self.server.sent:
+            n = 0 if head or status == 304 else len(body) if cut is None else min(cut, len(body))
+            line = json.dumps({"path": self.path, "status": status, "bytes": n})
+            with LOCK, open(self.server.sent, "a", encoding="utf-8") as f:
+                f.write(line + "\n")
         if head or status == 304:
             return
         if cut is not None:
@@ -279,6 +286,7 @@ def main():
     ap.add_argument("--root", help="serve the files of this directory")
     ap.add_argument("--script", help="JSON script of responses per path")
     ap.add_argument("--log", help="append one JSON line per request to this file")
+    ap.add_argument("--sent", help="append one JSON line per response (path, status, bytes)")
     ap.add_argument("--port", type=int, default=0, help="port (0 = any free port)")
     ap.add_argument("--port-file", help="write the chosen port to this file")
     ap.add_argument("--match-query", action="store_true",
@@ -293,6 +301,7 @@ def main():
     srv.root = a.root
     srv.script = os.path.abspath(a.script) if a.script else None
     srv.log = a.log
+    srv.sent = a.sent
     srv.script_ignores_query = not a.match_query
     port = srv.server_address[1]
     if a.port_file:
