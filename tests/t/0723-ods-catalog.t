@@ -10,7 +10,7 @@
 . "$EDU_ROOT/tests/pipelines.sh"
 . "$EDU_ROOT/tests/httpd.sh"
 unset EDU_SLACK_WEBHOOK EDU_SMTP_URL EDU_SENDGRID_API_KEY EDU_RUN_ID
-export EDU_LOCK=$T/refresh.lock
+export EDU_LOCK=$T/refresh.lock EDU_STATUS_FILE=$T/status/STATUS.md
 pl_db t0723
 ods=/api/explore/v2.1/catalog/datasets
 ivac_ds=fr-en-indicateurs-valeur-ajoutee-colleges
@@ -107,6 +107,30 @@ job
 is_status 75 "the catalog answers 503"
 like_out "^ival: check FAILED \(exit 75\): .*$ods/$ival_ds: HTTP 503" "the job says so"
 is "$(exports)" 0 "nothing downloaded"
+
+# A failed load, then the imported file put back: the catalog record moved each time, the
+# hash finds the imported content, and the status is true again.
+jq --arg p "$ods/$ival_ds" '.[$p] = {body_file: "ival-cat.json", headers: {"Content-Type": "application/json"}}' \
+	"$T/script.json" >"$T/s.json" && mv "$T/s.json" "$T/script.json"
+run bash "$EDU_ROOT/pipelines/refresh.sh" -f ival
+cp "$T/ival.csv" "$T/ival-imported.csv"
+pl_rename_header "$T/ival-imported.csv" uai code_etab "$T/ival.csv"
+catalog ival-cat "$ival_ds" 2025-12-01T02:00:00+00:00 139
+job
+is_status 65 "a renamed column: refused"
+run make -s -C "$EDU_ROOT" status
+like_out '^ival +FAILING ' "make status: FAILING"
+cp "$T/ival-imported.csv" "$T/ival.csv"
+catalog ival-cat "$ival_ds" 2025-12-02T02:00:00+00:00 139
+job
+is_status 0 "the imported file put back"
+is "$(cat "$OUT")" "refresh: no source changed since its last import" "nothing loaded"
+is "$(last_check ival)" "unchanged 2025-12-02 02:00 139" "the hash proved it the imported one"
+run make -s -C "$EDU_ROOT" status
+is_status 0 "make status"
+like_out '^ival +OK ' "OK again"
+job
+is "$(records)/$(exports)" 2/0 "and the next night costs the catalog records only"
 
 # edu-ifmodified -v says what it compared.
 catalog ivac-cat "$ivac_ds" 2025-10-02T04:00:00+00:00 500
