@@ -171,7 +171,8 @@ static const char *checksum_digest(const char *type)
 
 /*
  * The second digest the download computes besides SHA-256, from what the dataset API says of
- * the resource: its checksum's type (SHA-1 or MD5), else the SHA-1 of its analysis.
+ * the resource: its checksum's type (SHA-1 or MD5); without a checksum of a known type, the
+ * SHA-1 of its analysis (computed by data.gouv.fr, possibly of an older file: second best).
  */
 static void plan_check(struct fetch *f)
 {
@@ -183,7 +184,7 @@ static void plan_check(struct fetch *f)
 	d = *r->checksum ? checksum_digest(r->checksum_type) : NULL;
 	if (d && strcmp(d, "sha256") != 0)
 		f->rq.digest = d;
-	else if (*r->analysis_sha1)
+	else if (d == NULL && *r->analysis_sha1)
 		f->rq.digest = "sha1";
 }
 
@@ -200,7 +201,7 @@ static long long published_size(const char *v)
 
 /*
  * The bytes received against what the publisher says of them, into why (empty when they agree
- * or nothing is said): the size, then the checksum, then the analysis's SHA-1.
+ * or nothing is said): the size, then the checksum, else the analysis's SHA-1.
  */
 static void check_published(const struct fetch *f, char *why, size_t n)
 {
@@ -229,7 +230,7 @@ static void check_published(const struct fetch *f, char *why, size_t n)
 	} else if (*r->checksum && f->verbose)
 		edu_warn("%s: checksum type '%s' of %s: not checked", f->what, r->checksum_type,
 		         r->name);
-	if (*why == '\0' && *r->analysis_sha1 && f->rq.digest &&
+	if (*why == '\0' && d == NULL && *r->analysis_sha1 && f->rq.digest &&
 	    strcmp(f->rq.digest, "sha1") == 0 && strcasecmp(rs->digest, r->analysis_sha1) != 0)
 		snprintf(why, n, "sha1 %s received, the publisher's analysis says %s (%s)",
 		         rs->digest, r->analysis_sha1, r->name);

@@ -70,6 +70,9 @@ refused "the analysis's SHA-1 only, one byte changed" "sha1 [0-9a-f]{40} receive
 serve "$T/good.zip"
 fetch
 is_status 0 "the analysis's SHA-1 only, the right file"
+dataset "checksum: {type: \"md5\", value: \"$(digest md5)\"}, extras: {\"analysis:checksum\": \"$(sha1sum <"$T/changed.zip" | cut -c1-40)\"}"
+fetch
+is_status 0 "a checksum and an analysis of an older file: the checksum judges"
 dataset "filesize: $size, checksum: {type: \"crc\", value: \"12345678\"}"
 fetch -v
 is_status 0 "a checksum type it does not know: not checked"
