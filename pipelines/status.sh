@@ -8,7 +8,8 @@
 #   OK       verified recently: the last successful import or check is younger than warn_after
 #   WARN     that age is past warn_after
 #   STALE    past error_after, or the source was never imported nor checked
-#   FAILING  the last load or the last check of one of its units failed
+#   FAILING  the last load of one of its units failed and no later check proved the content
+#            the imported one; or its last check failed for a reason other than the network
 # It only reads the database. Exit status 2 when a source is STALE or FAILING, so that cron mail
 # and CI turn red by themselves.
 #   pipelines/status.sh [-hq] [-o file]
@@ -56,11 +57,20 @@ q facts "select coalesce(source, split_part(id, ':', 1)), $(utc 'max(last_checke
 	$(utc 'max(last_changed)'), $(utc 'max(last_imported)'), coalesce(sum(rows_imported)::text, ''),
 	coalesce(floor(extract(epoch from now() - max(greatest(last_imported, last_checked_ok))))::text, '')
 	from monitoring.data_sources group by 1"
-# Failing: the newest load (rehearsals aside) or check of a unit failed, and the unit was not
-# imported (or checked) since, by hand for instance. And the last error.
+# Failing: the table does not hold the publisher's current content because the newest load of
+# one of its units (rehearsals aside) failed, and since then the unit was neither imported (by
+# the job or by hand) nor found by a check to be the content imported (an 'unchanged' check:
+# same hash, same validators, or the publisher's metadata as at the import); or the newest check
+# failed for a reason a retry will not cure (not 75: a moved URL, a refused answer) and no check
+# succeeded since. A check that failed on the network (75) says nothing about the table: the age
+# of the last successful check or import makes the source WARN, then STALE. And the last error.
 q failing "with latest as (select distinct on (r.unit, r.kind) r.source,
-			r.outcome = 'failed' and r.finished > coalesce(case r.kind when 'load'
-				then d.last_imported else d.last_checked_ok end, '-infinity') as failed
+			r.outcome = 'failed' and case r.kind
+			when 'load' then r.finished > coalesce(d.last_imported, '-infinity')
+				and not exists (select from monitoring.runs c where c.unit = r.unit
+					and c.kind = 'check' and c.outcome = 'unchanged' and c.id > r.id)
+			else r.exit_status is distinct from 75
+				and r.finished > coalesce(d.last_checked_ok, '-infinity') end as failed
 		from monitoring.runs r left join monitoring.data_sources d on d.id = r.unit
 		where r.outcome <> 'dry-run' order by r.unit, r.kind, r.id desc),
 	errs as (select distinct on (source) source, finished, unit, kind, stage, exit_status, diagnostic
@@ -125,7 +135,7 @@ BEGIN {
 	bad = 0
 	print "# Data sources status" > md
 	print "" > md
-	print "Written by `pipelines/status.sh` on " now ". A source is **OK** when its last successful import or check is younger than its `warn_after`, **WARN** past it, **STALE** past its `error_after` (or never imported nor checked), **FAILING** when the last load or check of one of its units failed (`config/sources.json`, `docs/OPERATIONS.md`)." > md
+	print "Written by `pipelines/status.sh` on " now ". A source is **OK** when its last successful import or check is younger than its `warn_after`, **WARN** past it, **STALE** past its `error_after` (or never imported nor checked), **FAILING** when the last load of one of its units failed and no later check found the imported content, or its last check failed other than on the network (`config/sources.json`, `docs/OPERATIONS.md`)." > md
 	print "" > md
 	print "| source | state | age | warn, error after | last check | last change upstream | last import | rows | last error |" > md
 	print "|---|---|---|---|---|---|---|---|---|" > md

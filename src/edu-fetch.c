@@ -5,12 +5,18 @@
  * extension names), and records what it got (URL, validators, size, SHA-256) with
  * monitoring.fetched under the source's unit (dvf:2024 for one year of a per-year source); a
  * successful load promotes it. A transfer cut while streaming into a pipe ends with the suite's
- * abort mark so that no consumer can commit. It does not decode, unzip or convert.
+ * abort mark so that no consumer can commit. A data.gouv.fr resource whose dataset API gives
+ * its size or a checksum (SHA-1, SHA-256, MD5; or the SHA-1 of its analysis) is checked against
+ * them, and refused (75) when its bytes differ, before anything is recorded or put in place. For
+ * an Opendatasoft export it records the dataset's catalog record too (data_processed,
+ * records_count, modified), read just before the export. It does not decode, unzip or convert.
  */
+#include <ctype.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include <libpq-fe.h>
@@ -31,6 +37,7 @@ struct fetch {
 	struct edu_http_res rs;
 	struct edu_out out;
 	struct edu_atomic *af; /* -o's temporary file */
+	struct edu_meta meta;  /* an Opendatasoft dataset's catalog record, read before */
 };
 
 /* For the signal handler, which cannot be given the run: the body goes to standard output. */
@@ -151,6 +158,84 @@ static void parse_options(struct fetch *f, int argc, char *argv[])
 	f->is_source = strstr(f->what, "://") == NULL;
 }
 
+/* The digest name of a data.gouv.fr checksum type this tool checks, or NULL. */
+static const char *checksum_digest(const char *type)
+{
+	static const char *const known[] = {"sha1", "sha256", "md5"};
+
+	for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+		if (strcmp(type, known[i]) == 0)
+			return known[i];
+	return NULL;
+}
+
+/*
+ * The second digest the download computes besides SHA-256, from what the dataset API says of
+ * the resource: its checksum's type (SHA-1 or MD5); without a checksum of a known type, the
+ * SHA-1 of its analysis (computed by data.gouv.fr, possibly of an older file: second best).
+ */
+static void plan_check(struct fetch *f)
+{
+	const struct edu_resource *r = f->src.resource;
+	const char *d;
+
+	if (r == NULL)
+		return;
+	d = *r->checksum ? checksum_digest(r->checksum_type) : NULL;
+	if (d && strcmp(d, "sha256") != 0)
+		f->rq.digest = d;
+	else if (d == NULL && *r->analysis_sha1)
+		f->rq.digest = "sha1";
+}
+
+/* A size the API gives (digits only), or -1. */
+static long long published_size(const char *v)
+{
+	if (*v == '\0' || strlen(v) > 18)
+		return -1;
+	for (const char *p = v; *p; p++)
+		if (!isdigit((unsigned char)*p))
+			return -1;
+	return strtoll(v, NULL, 10);
+}
+
+/*
+ * The bytes received against what the publisher says of them, into why (empty when they agree
+ * or nothing is said): the size, then the checksum, else the analysis's SHA-1.
+ */
+static void check_published(const struct fetch *f, char *why, size_t n)
+{
+	const struct edu_resource *r = f->src.resource;
+	const struct edu_http_res *rs = &f->rs;
+	const char *d, *got;
+	long long size;
+
+	*why = '\0';
+	if (r == NULL)
+		return;
+	size = published_size(r->size);
+	if (size >= 0 && (unsigned long long)size != rs->size) {
+		snprintf(why, n, "%llu bytes received, the publisher says %lld (filesize of %s)",
+		         rs->size, size, r->name);
+		return;
+	}
+	d = *r->checksum ? checksum_digest(r->checksum_type) : NULL;
+	if (d) {
+		got = strcmp(d, "sha256") == 0 ? rs->sha256 : rs->digest;
+		if (strcasecmp(got, r->checksum) != 0)
+			snprintf(why, n, "%s %s received, the publisher says %s (checksum of %s)",
+			         d, got, r->checksum, r->name);
+		else if (f->verbose)
+			edu_warn("%s: %s %s as the publisher says", f->what, d, got);
+	} else if (*r->checksum && f->verbose)
+		edu_warn("%s: checksum type '%s' of %s: not checked", f->what, r->checksum_type,
+		         r->name);
+	if (*why == '\0' && d == NULL && *r->analysis_sha1 && f->rq.digest &&
+	    strcmp(f->rq.digest, "sha1") == 0 && strcasecmp(rs->digest, r->analysis_sha1) != 0)
+		snprintf(why, n, "sha1 %s received, the publisher's analysis says %s (%s)",
+		         rs->digest, r->analysis_sha1, r->name);
+}
+
 /*
  * The URL and the expected format: a source's entry (its year, its data.gouv.fr resource), or
  * a URL whose extension names the format, so that an HTML page served for file.csv is refused
@@ -172,6 +257,7 @@ static void resolve(struct fetch *f)
 		if ((rc = edu_source_resolve(s, &f->rq, &f->rs, err, sizeof(err))) != EDU_EX_OK)
 			edu_die(rc, "%s: %s", f->what, err);
 		f->rq.url = s->url;
+		plan_check(f);
 	}
 	if (f->format)
 		f->rq.format = edu_format_parse(f->format);
@@ -184,11 +270,30 @@ static int recording(const struct fetch *f)
 }
 
 /*
- * Downloads into -o's temporary file or standard output; on failure, marks what went into a
- * pipe as incomplete and dies with the transfer's status.
+ * Dies with status rc: what went into a pipe is first marked incomplete (a status that is not
+ * 75 or 69 becomes 75, since the reader cannot take the bytes back).
+ */
+static void fail(struct fetch *f, int rc, const char *why)
+{
+	if (!f->output && f->rs.emitted) {
+		edu_out_flush(&f->out);
+		edu_out_write(&f->out, EDU_ABORT_MARK, EDU_ABORT_MARK_LEN);
+		edu_out_flush(&f->out);
+		piped = 0;
+		if (rc != EDU_EX_TEMPFAIL && rc != EDU_EX_UNAVAILABLE)
+			rc = EDU_EX_TEMPFAIL;
+	}
+	edu_die(rc, "%s: %s", f->is_source ? f->what : f->rq.url, why);
+}
+
+/*
+ * Downloads into -o's temporary file or standard output; on failure, or bytes that are not
+ * those the publisher describes, marks what went into a pipe as incomplete and dies with the
+ * transfer's status (75 for bytes that differ: the next run gets the file again).
  */
 static void download(struct fetch *f)
 {
+	char why[768];
 	int fd = STDOUT_FILENO, rc;
 
 	atexit(abort_pipe);
@@ -209,21 +314,33 @@ static void download(struct fetch *f)
 		rc = EDU_EX_UNAVAILABLE;
 		snprintf(f->rs.error, sizeof(f->rs.error), "HTTP 304 to an unconditional request");
 	}
-	if (rc != EDU_EX_OK) {
-		if (!f->output && f->rs.emitted) {
-			/* Too late to take the bytes back: tell the reader they are not a whole
-			 * file. */
-			edu_out_flush(&f->out);
-			edu_out_write(&f->out, EDU_ABORT_MARK, EDU_ABORT_MARK_LEN);
-			edu_out_flush(&f->out);
-			piped = 0;
-			if (rc != EDU_EX_TEMPFAIL && rc != EDU_EX_UNAVAILABLE)
-				rc = EDU_EX_TEMPFAIL;
-		}
-		edu_die(rc, "%s: %s", f->is_source ? f->what : f->rq.url, f->rs.error);
-	}
+	if (rc != EDU_EX_OK)
+		fail(f, rc, f->rs.error);
+	check_published(f, why, sizeof(why));
+	if (*why)
+		fail(f, EDU_EX_TEMPFAIL, why);
 	edu_out_flush(&f->out);
 	edu_out_free(&f->out);
+}
+
+/*
+ * An Opendatasoft dataset's catalog record, read before the export so that a change during the
+ * download shows at the next check. Not having it costs only that check a download: a warning.
+ */
+static void read_catalog(struct fetch *f)
+{
+	struct edu_http_res rs;
+	char err[1200];
+
+	if (!edu_source_catalog_known(&f->src))
+		return;
+	if (edu_source_catalog(&f->src, &f->rq, &f->meta, &rs, err, sizeof(err)) != EDU_EX_OK)
+		edu_warn("%s: %s: the catalog record is not recorded, the next check hashes the "
+		         "export",
+		         f->what, err);
+	else if (f->verbose)
+		edu_warn("%s: catalog: data_processed %s, records_count %s, modified %s", f->what,
+		         f->meta.data_processed, f->meta.records_count, f->meta.modified);
 }
 
 /* What the download got, pending under the source's unit until a load promotes it. */
@@ -250,6 +367,16 @@ static void record(const struct fetch *f)
 	                    "select monitoring.fetched($1, $2, $3, $4, $5::timestamptz, $6,"
 	                    " $7::bigint)",
 	                    7, params));
+	if (edu_source_catalog_known(s)) {
+		const char *meta[4] = {s->unit, f->meta.data_processed, f->meta.records_count,
+		                       f->meta.modified};
+
+		PQclear(
+		    edu_pg_exec(conn,
+		                "select monitoring.fetched_meta($1, nullif($2, '')::timestamptz,"
+		                " nullif($3, '')::bigint, nullif($4, '')::timestamptz)",
+		                4, meta));
+	}
 	PQfinish(conn);
 }
 
@@ -285,8 +412,10 @@ int main(int argc, char *argv[])
 		return EDU_EX_OK;
 	}
 	/* A database that refuses us is found out now, not after a multi-gigabyte download. */
-	if (recording(&f))
+	if (recording(&f)) {
 		PQfinish(edu_pg_connect(f.conninfo));
+		read_catalog(&f);
+	}
 	download(&f);
 	if (recording(&f))
 		record(&f);

@@ -4,10 +4,12 @@
  * one per line: a source id (ivac), or one year of a source published one file per year
  * (dvf:2024), whose years it reads from the publisher at each run. One request per unit: a
  * conditional GET, a content SHA-256, or the data.gouv.fr dataset API, as config/sources.json
- * says. It reads what the last import saw with monitoring.known and records each check with
- * monitoring.checked (the known values belong to the load that imported them). A fallback
- * source is checked only for the years its primary does not publish, so no year is ever listed
- * from two sources. It downloads nothing to keep, and never retries: the next check is the retry.
+ * says; for an Opendatasoft dataset, its catalog record, and the export's SHA-256 only when the
+ * record's data_processed or records_count moved. It reads what the last import saw with
+ * monitoring.known and records each check with monitoring.checked (the known values belong to the
+ * load that imported them). A fallback source is checked only for the years its primary does not
+ * publish, so no year is ever listed from two sources. It downloads nothing to keep, and never
+ * retries: the next check is the retry.
  */
 #include <getopt.h>
 #include <stdlib.h>
@@ -159,22 +161,66 @@ static int cooling(const struct run *r, const char *unit, struct known *k, const
 	return 1;
 }
 
-/* One check in monitoring.checked: the unit's row and its history. Nothing with -n or -f. */
+/*
+ * One check in monitoring.checked: the unit's row and its history. Nothing with -n or -f.
+ * Returns the run's id ("" when nothing was recorded) in id, when not NULL.
+ */
 static void record(const struct run *r, const char *unit, const struct edu_source *s,
                    const char *url, const char *outcome, int status, const char *error,
-                   const char *cooloff_until, const char *started)
+                   const char *cooloff_until, const char *started, char *id, size_t n)
 {
 	char st[16];
 	const char *params[9] = {unit,  s->name,       url,     outcome, st,
 	                         error, cooloff_until, started, r->job};
+	PGresult *res;
 
+	if (id)
+		*id = '\0';
 	if (r->conn == NULL || r->dry || r->force)
 		return;
 	snprintf(st, sizeof(st), "%d", status);
+	res = edu_pg_exec(r->conn,
+	                  "select monitoring.checked($1, $2, $3, $4, $5::integer, $6,"
+	                  " $7::timestamptz, $8::timestamptz, $9)",
+	                  9, params);
+	if (id)
+		snprintf(id, n, "%s", PQgetvalue(res, 0, 0));
+	PQclear(res);
+}
+
+/*
+ * The catalog record a check read, on its run (id); and, when the check found the content the
+ * imported one, as the unit's known metadata.
+ */
+static void record_meta(const struct run *r, const char *id, const struct edu_meta *m,
+                        int unchanged)
+{
+	const char *params[5] = {id, m->data_processed, m->records_count, m->modified,
+	                         unchanged ? "t" : "f"};
+
+	if (*id == '\0' || (!m->data_processed[0] && !m->records_count[0]))
+		return;
 	PQclear(edu_pg_exec(r->conn,
-	                    "select monitoring.checked($1, $2, $3, $4, $5::integer, $6,"
-	                    " $7::timestamptz, $8::timestamptz, $9)",
-	                    9, params));
+	                    "select monitoring.checked_meta($1::bigint,"
+	                    " nullif($2, '')::timestamptz, nullif($3, '')::bigint,"
+	                    " nullif($4, '')::timestamptz, $5::boolean)",
+	                    5, params));
+}
+
+/* Whether the catalog record says what the last import (or unchanged check) saw. */
+static int meta_unchanged(const struct run *r, const char *unit, const struct edu_meta *m)
+{
+	const char *params[3] = {unit, m->data_processed, m->records_count};
+	PGresult *res;
+	int same;
+
+	res = edu_pg_exec(r->conn,
+	                  "select monitoring.meta_unchanged($1, nullif($2, '')::timestamptz,"
+	                  " nullif($3, '')::bigint)",
+	                  3, params);
+	same = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+	PQclear(res);
+	return same;
 }
 
 /*
@@ -198,7 +244,7 @@ static void failed(struct run *r, const char *unit, const struct edu_source *s, 
 		r->cooled = 1;
 	}
 	record(r, unit, s, url, *until ? "cooloff" : "failed", rc, msg, *until ? until : NULL,
-	       started);
+	       started, NULL, 0);
 	if (!r->quiet)
 		edu_warn("%s: %s%s%s", unit, where ? where : "", where ? ": " : "", msg);
 	if (rc == EDU_EX_TEMPFAIL)
@@ -298,7 +344,8 @@ static int compare_datagouv(const struct run *r, struct edu_source *s, const str
  * err names it).
  */
 static int compare(const struct run *r, struct edu_source *s, const struct known *k, int *changed,
-                   struct edu_http_res *rs, char *err, size_t n, const char **where)
+                   struct edu_meta *m, struct edu_http_res *rs, char *err, size_t n,
+                   const char **where)
 {
 	struct edu_http rq;
 	struct check c = {k, 0, 0};
@@ -307,6 +354,24 @@ static int compare(const struct run *r, struct edu_source *s, const struct known
 	*where = NULL;
 	if (strcmp(s->change, "datagouv") == 0)
 		return compare_datagouv(r, s, k, changed, rs, err, n);
+	if (edu_source_catalog_known(s)) {
+		request(r, &rq);
+		if ((rc = edu_source_catalog(s, &rq, m, rs, err, n)) != EDU_EX_OK)
+			return rc;
+		if (meta_unchanged(r, s->unit, m)) {
+			*changed = 0;
+			if (r->verbose)
+				edu_warn("%s: unchanged (catalog: data_processed %s, records_count "
+				         "%s)",
+				         s->unit, m->data_processed, m->records_count);
+			return EDU_EX_OK;
+		}
+		if (r->verbose)
+			edu_warn("%s: catalog: data_processed %s, records_count %s: not those "
+			         "known, hashing the export",
+			         s->unit, *m->data_processed ? m->data_processed : "none",
+			         *m->records_count ? m->records_count : "none");
+	}
 	request(r, &rq);
 	rq.url = s->url;
 	rq.format = s->format;
@@ -360,10 +425,13 @@ static void print(struct run *r, const struct edu_source *s)
 static void check_unit(struct run *r, struct edu_source *s)
 {
 	struct known k;
+	struct edu_meta m;
 	struct edu_http_res rs;
-	char started[64], err[1200];
+	char started[64], err[1200], id[32];
 	const char *where;
 	int changed = 1, rc;
+
+	memset(&m, 0, sizeof(m));
 
 	if (!set_add(&r->seen, s->unit))
 		return;
@@ -374,13 +442,15 @@ static void check_unit(struct run *r, struct edu_source *s)
 		if (!k.any) {
 			if (r->verbose)
 				edu_warn("%s: never imported: changed", s->unit);
-		} else if ((rc = compare(r, s, &k, &changed, &rs, err, sizeof(err), &where)) !=
+		} else if ((rc = compare(r, s, &k, &changed, &m, &rs, err, sizeof(err), &where)) !=
 		           EDU_EX_OK) {
 			failed(r, s->unit, s, s->url, rc, &rs, where, err, started);
 			return;
 		}
 		record(r, s->unit, s, s->url, changed ? "changed" : "unchanged",
-		       changed ? EDU_EX_OK : EDU_EX_NOTMODIFIED, NULL, NULL, started);
+		       changed ? EDU_EX_OK : EDU_EX_NOTMODIFIED, NULL, NULL, started, id,
+		       sizeof(id));
+		record_meta(r, id, &m, !changed);
 	}
 	if (changed)
 		print(r, s);
@@ -481,7 +551,7 @@ static void check_years(struct run *r, struct edu_source *s)
 	if (r->cooled && !r->quiet)
 		edu_warn("%s: rate-limited: its other years wait for the next check", s->id);
 	record(r, s->id, s, url, r->nchanged > before ? "changed" : "unchanged",
-	       r->nchanged > before ? EDU_EX_OK : EDU_EX_NOTMODIFIED, NULL, NULL, started);
+	       r->nchanged > before ? EDU_EX_OK : EDU_EX_NOTMODIFIED, NULL, NULL, started, NULL, 0);
 }
 
 /* Checks a source id (every year of a per-year source, or -y's) or one unit "id:YYYY". */

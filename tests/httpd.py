@@ -13,7 +13,9 @@ server a Slack or SendGrid stand-in. Every request is logged as one JSON line (m
 headers, and a POST's body) to --log so a test can assert what the client sent. It never listens
 beyond 127.0.0.1.
 
-Usage: httpd.py [--root DIR] [--script FILE] [--log FILE] [--port N] [--port-file FILE] [--tls PEM]
+Usage: httpd.py [--root DIR] [--script FILE] [--log FILE] [--sent FILE] [--port N] [--port-file FILE] [--tls PEM]
+With --sent FILE, each response is also logged there as one JSON line (path, status, body bytes
+sent), so that a benchmark can count what a run downloaded.
 With --tls PEM (a certificate and its key in one file) it speaks HTTPS instead. The chosen port is printed on stdout and written to --port-file (atomically) once listening.
 
 A scripted response is an object; every key is optional:
@@ -35,6 +37,9 @@ A scripted response is an object; every key is optional:
                 (a transfer held at a known point until the test says, at most 120 s)
   length        the Content-Length to announce instead of the body's (a lying server)
   location      Location header (use with a 3xx status)
+  unordered     true: an Opendatasoft export, whose records are "not ordered" unless asked: the
+                body's lines after the first (the header) in a new order at each request,
+                unless the query string asks for an order_by; with order_by, as written
 The list is played in order, one entry per request to that path; the last entry repeats. The
 script file is re-read when it changes, which also restarts every sequence.
 """
@@ -45,6 +50,7 @@ import hashlib
 import http.server
 import json
 import os
+import random
 import ssl
 import sys
 import threading
@@ -74,6 +80,18 @@ def http_date_in(value):
     if isinstance(value, str) and value.startswith("@NOW+") and value.endswith("@"):
         return email.utils.formatdate(time.time() + float(value[5:-1]), usegmt=True)
     return value
+
+
+def shuffled(body, n):
+    """The body's lines but the first in the order the n-th random permutation gives; every line
+    ends with the header's line end, so that no line is joined to the next."""
+    lines = body.splitlines(keepends=True)
+    if len(lines) < 3:
+        return body
+    eol = b"\r\n" if lines[0].endswith(b"\r\n") else b"\n"
+    rows = [line if line.endswith(b"\n") else line + eol for line in lines[1:]]
+    random.Random(n).shuffle(rows)
+    return lines[0] + b"".join(rows)
 
 
 class Handler(http.server.BaseHTTPRequestHandler):
@@ -142,6 +160,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if cut is not None:
             self.send_header("Connection", "close")
         self.end_headers()
+        if self.server.sent:
+            n = 0 if head or status == 304 else len(body) if cut is None else min(cut, len(body))
+            line = json.dumps({"path": self.path, "status": status, "bytes": n})
+            with LOCK, open(self.server.sent, "a", encoding="utf-8") as f:
+                f.write(line + "\n")
         if head or status == 304:
             return
         if cut is not None:
@@ -195,6 +218,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             headers["Last-Modified"] = lm
         if r.get("conditional") and self.not_modified(r.get("etag"), lm):
             status = 304
+        if r.get("unordered") and "order_by=" not in self.path.partition("?")[2]:
+            body = shuffled(body, STATE["counts"].get(self.path, 0))
         if r.get("gzip"):
             body = gzip.compress(body, mtime=0)
             headers["Content-Encoding"] = "gzip"
@@ -261,6 +286,7 @@ def main():
     ap.add_argument("--root", help="serve the files of this directory")
     ap.add_argument("--script", help="JSON script of responses per path")
     ap.add_argument("--log", help="append one JSON line per request to this file")
+    ap.add_argument("--sent", help="append one JSON line per response (path, status, bytes)")
     ap.add_argument("--port", type=int, default=0, help="port (0 = any free port)")
     ap.add_argument("--port-file", help="write the chosen port to this file")
     ap.add_argument("--match-query", action="store_true",
@@ -275,6 +301,7 @@ def main():
     srv.root = a.root
     srv.script = os.path.abspath(a.script) if a.script else None
     srv.log = a.log
+    srv.sent = a.sent
     srv.script_ignores_query = not a.match_query
     port = srv.server_address[1]
     if a.port_file:

@@ -353,8 +353,9 @@ struct edu_http_res {
 	long retry_after;         /* seconds, from a 429/503 Retry-After, or -1 */
 	long long filetime;       /* Last-Modified (or file mtime) as a Unix time, or -1 */
 	char etag[256], last_modified[64], content_type[128], reason[128];
-	char sha256[65]; /* hex digest of the body, when complete */
-	char error[512]; /* why it failed, for "prog: what: error" */
+	char sha256[65];  /* hex digest of the body, when complete */
+	char digest[129]; /* hex digest of the body by edu_http.digest, when complete */
+	char error[512];  /* why it failed, for "prog: what: error" */
 };
 /* One GET, with retries; the body goes to sink only after it was sniffed as the format. */
 struct edu_http {
@@ -366,6 +367,8 @@ struct edu_http {
 	int retries;  /* extra attempts for temporary failures */
 	int insecure; /* no TLS verification (warned) */
 	int verbose;  /* say why and when it retries */
+	/* Another digest of the body to compute besides SHA-256 ("sha1", "md5"), or NULL. */
+	const char *digest;
 	enum edu_progress_mode progress;
 	void (*sink)(void *ctx, const char *p, size_t n);
 	/* Forgets what sink got, for a retry; NULL: no retry once bytes were emitted. */
@@ -390,6 +393,7 @@ int edu_unit_year(const char *unit, size_t *idlen);
 /* One resource of a data.gouv.fr dataset, as its API lists it ("" for a missing field). */
 struct edu_resource {
 	char *name, *url, *last_modified, *checksum_type, *checksum, *size;
+	char *analysis_sha1; /* extras["analysis:checksum"]: the SHA-1 of a remote file */
 };
 
 /* One entry of config/sources.json (see docs/sources.md). */
@@ -451,6 +455,22 @@ int edu_source_years(struct edu_source *s, const struct edu_http *o, int **years
                      struct edu_http_res *rs, char *err, size_t en);
 /* The year years_match finds in name, or 0. */
 int edu_source_match_year(const struct edu_source *s, const char *name);
+/* Opendatasoft's catalog record of a dataset: each "" when missing or not of its shape. */
+struct edu_meta {
+	char data_processed[64], records_count[24], modified[64];
+};
+/*
+ * True when s's change is "opendatasoft" and its URL an Opendatasoft export
+ * (.../catalog/datasets/ID/exports/FORMAT), whose catalog record can be read; otherwise (a URL
+ * pointed elsewhere, a mirror, a test) the export is hashed as with "sha256".
+ */
+int edu_source_catalog_known(const struct edu_source *s);
+/*
+ * Reads the catalog record of the dataset whose export is s->url (change "opendatasoft": the
+ * URL up to "/exports/"), a GET with o's settings, into m. EDU_EX_* with rs and err.
+ */
+int edu_source_catalog(const struct edu_source *s, const struct edu_http *o, struct edu_meta *m,
+                       struct edu_http_res *rs, char *err, size_t n);
 /* The format a URL's path names by its extension (.csv .json .gz .zip), else EDU_FMT_ANY. */
 int edu_format_of_url(const char *url);
 /* True when -d, $DATABASE_URL or libpq's PGHOST/PGSERVICE/PGDATABASE name a database. */

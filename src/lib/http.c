@@ -3,10 +3,11 @@
  * One HTTP (or file://) GET for edu-fetch and edu-ifmodified, on the suite's libcurl layer
  * (src/lib/curl.c: connect and stall timeouts, TLS always verified unless asked, the error
  * table), with bounded redirects, compressed transfer, and retries of temporary failures with
- * exponential backoff, jitter and Retry-After. The body is hashed (SHA-256) and counted as it
- * arrives, and handed to the caller's sink only after its first bytes were sniffed as the
- * declared format, so an HTML error page served with status 200 never reaches a file or a
- * pipe. It does not decide what to do with the body.
+ * exponential backoff, jitter and Retry-After. The body is hashed (SHA-256, and a second digest
+ * when asked: a publisher's SHA-1 or MD5) and counted as it arrives, and handed to the caller's
+ * sink only after its first bytes were sniffed as the declared format, so an HTML error page
+ * served with status 200 never reaches a file or a pipe. It does not decide what to do with the
+ * body.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -30,7 +31,8 @@ struct xfer {
 	const struct edu_http *rq;
 	struct edu_http_res *rs;
 	CURL *h;
-	EVP_MD_CTX *md;
+	EVP_MD_CTX *md, *md2; /* SHA-256, and rq->digest's (md2 NULL without) */
+	const EVP_MD *type2;
 	unsigned char sniff[SNIFF_MAX];
 	size_t nsniff;
 	int sniffed, headers_seen;
@@ -251,6 +253,8 @@ static size_t on_body(char *p, size_t size, size_t nmemb, void *v)
 		}
 	}
 	EVP_DigestUpdate(x->md, p, n);
+	if (x->md2)
+		EVP_DigestUpdate(x->md2, p, n);
 	rs->size += n;
 	if (!x->sniffed) {
 		take = SNIFF_MAX - x->nsniff < n ? SNIFF_MAX - x->nsniff : n;
@@ -291,13 +295,15 @@ static void start_attempt(struct xfer *x)
 	rs->retry_after = -1;
 	rs->filetime = -1;
 	rs->etag[0] = rs->last_modified[0] = rs->content_type[0] = rs->reason[0] = '\0';
-	rs->sha256[0] = rs->error[0] = '\0';
+	rs->sha256[0] = rs->digest[0] = rs->error[0] = '\0';
 	x->nsniff = 0;
 	x->sniffed = x->headers_seen = 0;
 	x->refused = NULL;
 	x->prog_on = x->encoded = 0;
 	x->location[0] = '\0';
 	EVP_DigestInit_ex(x->md, EVP_sha256(), NULL);
+	if (x->md2)
+		EVP_DigestInit_ex(x->md2, x->type2, NULL);
 }
 
 /* The request headers of a conditional GET, or NULL. */
@@ -374,6 +380,11 @@ static int finish_body(struct xfer *x)
 	EVP_DigestFinal_ex(x->md, md, &mdlen);
 	for (unsigned i = 0; i < mdlen && i < 32; i++)
 		snprintf(rs->sha256 + 2 * i, 3, "%02x", md[i]);
+	if (x->md2) {
+		EVP_DigestFinal_ex(x->md2, md, &mdlen);
+		for (unsigned i = 0; i < mdlen && i < 64; i++)
+			snprintf(rs->digest + 2 * i, 3, "%02x", md[i]);
+	}
 	if (rs->last_modified[0] == '\0' && rs->filetime >= 0) {
 		time_t t = (time_t)rs->filetime;
 		struct tm tm;
@@ -463,6 +474,12 @@ int edu_http_get(const struct edu_http *rq, struct edu_http_res *rs)
 	x.h = edu_curl_new(NULL, "http,https,file", rq->timeout, 0);
 	if ((x.md = EVP_MD_CTX_new()) == NULL)
 		edu_die(EDU_EX_OSERR, "libcrypto: cannot create a digest");
+	if (rq->digest) {
+		if ((x.type2 = EVP_get_digestbyname(rq->digest)) == NULL)
+			edu_die(EDU_EX_SOFTWARE, "libcrypto: no digest %s", rq->digest);
+		if ((x.md2 = EVP_MD_CTX_new()) == NULL)
+			edu_die(EDU_EX_OSERR, "libcrypto: cannot create a digest");
+	}
 	for (int attempt = 0;; attempt++) {
 		double wait = BACKOFF_BASE;
 
@@ -496,5 +513,6 @@ int edu_http_get(const struct edu_http *rq, struct edu_http_res *rs)
 	}
 	curl_easy_cleanup(x.h);
 	EVP_MD_CTX_free(x.md);
+	EVP_MD_CTX_free(x.md2);
 	return rc;
 }

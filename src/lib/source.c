@@ -42,11 +42,25 @@ static const char ENTRY_FILTER[] =
     " | map(tostring) | @tsv)";
 #define ENTRY_FIELDS 14
 
-/* Every resource of a dataset: title (else the URL's last segment), URL, date, checksum, size. */
+/*
+ * Every resource of a dataset: title (else the URL's last segment), URL, date, checksum, size,
+ * and the SHA-1 data.gouv.fr's analysis computed of a remote file.
+ */
+/*
+ * What Opendatasoft's catalog record of a dataset (Explore v2.1; v2.0 wraps it in "dataset")
+ * says of its data: when it was last processed, how many records, when it was last modified.
+ */
+static const char META_FILTER[] =
+    "(.metas.default // .dataset.metas.default // {}) | [(.data_processed // \"\"),"
+    " (.records_count // \"\"), (.modified // \"\")] | map(tostring) | @tsv";
+/* The part of an Opendatasoft export URL after the dataset's catalog record. */
+#define EXPORTS "/exports/"
+
 static const char RESOURCES_FILTER[] =
     ".resources[]? | [(.title // ((.url // \"\") | split(\"/\") | last)), (.url // \"\"),"
     " (.last_modified // \"\"), (.checksum.type // \"\"), (.checksum.value // \"\"),"
-    " (.filesize // \"\")] | map(tostring) | @tsv";
+    " (.filesize // \"\"), (.extras[\"analysis:checksum\"]? // \"\")]"
+    " | map(tostring) | @tsv";
 
 const char *edu_sources_path(const char *opt)
 {
@@ -267,10 +281,11 @@ void edu_source_load(struct edu_source *s, const char *config, const char *id)
 		edu_die(EDU_EX_CONFIG, "%s: %s: url '%s': not an http, https or file URL", config,
 		        id, s->url_template);
 	if (strcmp(s->change, "conditional") != 0 && strcmp(s->change, "sha256") != 0 &&
-	    strcmp(s->change, "datagouv") != 0)
-		edu_die(EDU_EX_CONFIG,
-		        "%s: %s: change '%s': not one of conditional, sha256, datagouv", config, id,
-		        s->change);
+	    strcmp(s->change, "datagouv") != 0 && strcmp(s->change, "opendatasoft") != 0)
+		edu_die(
+		    EDU_EX_CONFIG,
+		    "%s: %s: change '%s': not one of conditional, sha256, datagouv, opendatasoft",
+		    config, id, s->change);
 	check_years(s, config);
 	if (*s->fallback_for && !primaries)
 		edu_die(EDU_EX_CONFIG,
@@ -345,6 +360,7 @@ int edu_get_tmp(const struct edu_http *o, const char *url, int format, int *fd,
 	rq.sink = edu_out_sink;
 	rq.restart = edu_out_restart;
 	rq.on_headers = NULL;
+	rq.digest = NULL;
 	rq.ctx = &out;
 	rc = edu_http_get(&rq, rs);
 	edu_out_flush(&out);
@@ -368,7 +384,7 @@ int edu_source_resources(struct edu_source *s, const struct edu_http *o, struct 
                          char *err, size_t n)
 {
 	char *argv[] = {"jq", "-r", (char *)RESOURCES_FILTER, NULL};
-	char *json, *rest, *line, *f[6];
+	char *json, *rest, *line, *f[7];
 	int fd, rc, st;
 
 	if (s->res_read)
@@ -386,7 +402,7 @@ int edu_source_resources(struct edu_source *s, const struct edu_http *o, struct 
 	while ((line = next_line(&rest)) != NULL) {
 		struct edu_resource *r;
 
-		if (split_tsv(line, f, 6) != 6)
+		if (split_tsv(line, f, 7) != 7)
 			continue;
 		s->res = edu_realloc(s->res, (s->nres + 1) * sizeof(*s->res));
 		r = &s->res[s->nres++];
@@ -396,10 +412,59 @@ int edu_source_resources(struct edu_source *s, const struct edu_http *o, struct 
 		r->checksum_type = edu_strdup(f[3]);
 		r->checksum = edu_strdup(f[4]);
 		r->size = edu_strdup(f[5]);
+		r->analysis_sha1 = edu_strdup(f[6]);
 	}
 	free(json);
 	s->res_read = 1;
 	return EDU_EX_OK;
+}
+
+/* A field of the catalog record that PostgreSQL reads as a timestamp or a count, or "". */
+static void meta_field(char *dst, size_t n, const char *v, const char *allowed)
+{
+	*dst = '\0';
+	if (strlen(v) < n && strspn(v, allowed) == strlen(v))
+		snprintf(dst, n, "%s", v);
+}
+
+int edu_source_catalog_known(const struct edu_source *s)
+{
+	return strcmp(s->change, "opendatasoft") == 0 && s->url && strstr(s->url, EXPORTS) != NULL;
+}
+
+int edu_source_catalog(const struct edu_source *s, const struct edu_http *o, struct edu_meta *m,
+                       struct edu_http_res *rs, char *err, size_t n)
+{
+	char *argv[] = {"jq", "-r", (char *)META_FILTER, NULL};
+	const char *ex = strstr(s->url, EXPORTS);
+	char *url, *json, *rest, *line, *f[3];
+	int fd, rc, st;
+
+	memset(m, 0, sizeof(*m));
+	memset(rs, 0, sizeof(*rs));
+	if (ex == NULL) {
+		snprintf(err, n, "%s: not an Opendatasoft export URL", s->url);
+		return EDU_EX_CONFIG;
+	}
+	url = edu_strndup(s->url, (size_t)(ex - s->url));
+	rc = edu_get_tmp(o, url, EDU_FMT_JSON, &fd, rs, err, n);
+	if (rc == EDU_EX_OK) {
+		json = edu_jq(argv, fd, &st);
+		close(fd);
+		rest = json;
+		if (st != 0 || (line = next_line(&rest)) == NULL || split_tsv(line, f, 3) != 3) {
+			snprintf(err, n, "%s: not an Opendatasoft catalog record", url);
+			rc = EDU_EX_UNAVAILABLE;
+		} else {
+			meta_field(m->data_processed, sizeof(m->data_processed), f[0],
+			           "0123456789-:.+TZ ");
+			meta_field(m->records_count, sizeof(m->records_count), f[1], "0123456789");
+			meta_field(m->modified, sizeof(m->modified), f[2], "0123456789-:.+TZ ");
+		}
+		free(json);
+	}
+	free(url);
+	return rc;
 }
 
 static const char *last_segment(const char *url)
@@ -509,6 +574,7 @@ void edu_source_free(struct edu_source *s)
 		free(s->res[i].checksum_type);
 		free(s->res[i].checksum);
 		free(s->res[i].size);
+		free(s->res[i].analysis_sha1);
 	}
 	free(s->res);
 	if (s->years_re) {

@@ -8,11 +8,16 @@
 IVAC=$FIX/ivac-colleges/fr-en-indicateurs-valeur-ajoutee-colleges_ods-export_first500.csv
 mkdir -p "$T/www" "$T/out"
 cp "$IVAC" "$T/www/ivac.csv"
-cp "$FIX/http/script.json" "$FIX/http/dataset-dvf.json" "$T/"
+cp "$FIX/http/script.json" "$T/"
 cp "$FIX/insee-communes/geo-api-communes_fields-code-nom-centre_first500.json" "$T/www/communes.json"
 gzip -9nc "$FIX/dvf/geo-dvf_full-csv_2025_dept01_first70rows_TRANSCRIBED.csv" >"$T/www/full.csv.gz"
 (cd "$T/www" && cp "$FIX/dvf/valeursfoncieres-2020_excerpt-172rows.txt" valeursfoncieres-2024.txt &&
 	/usr/bin/python3 -m zipfile -c vf2024.zip valeursfoncieres-2024.txt)
+# The API describes the served 2024 zip truly (size and SHA-1), as data.gouv.fr does: edu-fetch
+# checks the bytes against them (tests/t/0401-fetch-published.t).
+jq --argjson n "$(wc -c <"$T/www/vf2024.zip")" --arg s "$(sha1sum <"$T/www/vf2024.zip" | cut -c1-40)" \
+	'(.resources[] | select(.title == "valeursfoncieres-2024.txt.zip")) |= (.filesize = $n | .checksum.value = $s)' \
+	"$FIX/http/dataset-dvf.json" >"$T/dataset-dvf.json"
 httpd_start "$T/script.json" "$T/www"
 sed "s|@BASE@|$BASE|g; s|@T@|$T|g" "$FIX/http/sources.json" >"$T/sources.json"
 EDU_SOURCES=$T/sources.json

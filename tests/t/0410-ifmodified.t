@@ -16,9 +16,9 @@ cp "$FIX/insee-communes/geo-api-communes_fields-code-nom-centre_first500.json" "
 (cd "$T/www" && cp "$FIX/dvf/valeursfoncieres-2020_excerpt-172rows.txt" valeursfoncieres-2024.txt &&
 	/usr/bin/python3 -m zipfile -c vf2024.zip valeursfoncieres-2024.txt)
 cp "$FIX/http/script.json" "$T/"
-# The API announces the real size of the served zip, as data.gouv.fr does.
-jq --argjson n "$(wc -c <"$T/www/vf2024.zip")" \
-	'(.resources[] | select(.title == "valeursfoncieres-2024.txt.zip") | .filesize) = $n' \
+# The API announces the real size and SHA-1 of the served zip, as data.gouv.fr does.
+jq --argjson n "$(wc -c <"$T/www/vf2024.zip")" --arg s "$(sha1sum <"$T/www/vf2024.zip" | cut -c1-40)" \
+	'(.resources[] | select(.title == "valeursfoncieres-2024.txt.zip")) |= (.filesize = $n | .checksum.value = $s)' \
 	"$FIX/http/dataset-dvf.json" >"$T/dataset-dvf.json"
 httpd_start "$T/script.json" "$T/www"
 sed "s|@BASE@|$BASE|g; s|@T@|$T|g" "$FIX/http/sources.json" >"$T/sources.json"
@@ -158,7 +158,7 @@ jq '.sources += [{"id": "t_etag", "url": "http://127.0.0.1:1/x", "format": "csv"
 	"$T/sources.json" >"$T/bad-change.json"
 run edu-ifmodified -c "$T/bad-change.json" t_etag
 is_status 78 "an unknown change method is a config error"
-like_err "^edu-ifmodified: $T/bad-change.json: t_etag: change 'etag': not one of conditional, sha256, datagouv$" \
+like_err "^edu-ifmodified: $T/bad-change.json: t_etag: change 'etag': not one of conditional, sha256, datagouv, opendatasoft$" \
 	"unknown change method: the message"
 empty_out "unknown change method: nothing printed"
 is "$(sql "select count(*) from monitoring.data_sources where id = 't_etag'")" 0 \
