@@ -51,8 +51,9 @@ bin/%: src/%.c $(LIB) src/lib/edu.h config.mk .build-flags
 # A tool's second file, and the tools that link one.
 src/edu-%.o: src/edu-%.c src/lib/edu.h config.mk .build-flags
 	$(CC) $(CPPFLAGS) $(PQ_CFLAGS) -Isrc/lib $(CFLAGS) -c -o $@ $<
-src/edu-normalize-rules.o src/edu-normalize-map.o: src/edu-normalize.h
-bin/edu-normalize: src/edu-normalize-rules.o src/edu-normalize-map.o src/edu-normalize.h
+src/edu-normalize-rules.o src/edu-normalize-map.o src/edu-normalize-infer.o: src/edu-normalize.h
+bin/edu-normalize: src/edu-normalize-rules.o src/edu-normalize-map.o src/edu-normalize-infer.o \
+	src/edu-normalize.h
 src/edu-csv2tsv-io.o src/edu-csv2tsv-convert.o: src/edu-csv2tsv.h
 bin/edu-csv2tsv: src/edu-csv2tsv-io.o src/edu-csv2tsv-convert.o src/edu-csv2tsv.h
 src/edu-pgcopy-catalog.o src/edu-pgcopy-merge.o: src/edu-pgcopy.h
@@ -127,7 +128,7 @@ install: all
 	cp -f $(MAN7) $(DESTDIR)$(MANDIR)/man7/
 	mkdir -p $(DESTDIR)$(DATADIR)/pipelines $(DESTDIR)$(DATADIR)/config $(DESTDIR)$(DATADIR)/sql \
 		$(DESTDIR)$(DATADIR)/deploy
-	cp -f $(RUNSCRIPTS) pipelines/*.map $(DESTDIR)$(DATADIR)/pipelines/
+	cp -f $(RUNSCRIPTS) pipelines/*.map pipelines/*.jq $(DESTDIR)$(DATADIR)/pipelines/
 	sed 's|^EDU_BINDIR=$$|EDU_BINDIR=$(BINDIR)|' pipelines/lib.sh >$(DESTDIR)$(DATADIR)/pipelines/lib.sh
 	cp -f config/sources.json $(DESTDIR)$(DATADIR)/config/
 	cp -f sql/*.sql sql/migrate.sh $(DESTDIR)$(DATADIR)/sql/

@@ -16,7 +16,9 @@
 #include "edu.h"
 #include "edu-normalize.h"
 
-#define SYNOPSIS "edu-normalize [-hpqsVv] [-m max] [-o file] [-r file] -M map [file]"
+#define SYNOPSIS                                                                                   \
+	"edu-normalize [-hpqsVv] [-m max] [-o file] [-r file] -M map [file]\n"                     \
+	"       edu-normalize -I [-o file] [file]"
 /* How much of a bad value a message quotes. */
 #define SHOW_MAX 60
 
@@ -198,6 +200,29 @@ static void write_headers(struct state *st, const struct norm_map *m)
 	free(names);
 }
 
+/* -I: a draft mapping file from the sample in file (standard input when NULL or -). */
+static int draft_map(const char *file, const char *outfile)
+{
+	struct edu_tsv_reader r;
+	struct edu_out out;
+	struct edu_atomic *a;
+	int fd = STDIN_FILENO;
+
+	if (file != NULL && strcmp(file, "-") != 0 && (fd = open(file, O_RDONLY)) < 0)
+		edu_die(EDU_EX_NOINPUT, "%s:", file);
+	if (file == NULL || strcmp(file, "-") == 0)
+		file = "stdin";
+	edu_tsv_open(&r, fd, file);
+	a = open_out(&out, outfile);
+	norm_infer(&r, &out, file);
+	edu_out_flush(&out);
+	if (a)
+		edu_atomic_commit(a);
+	edu_out_free(&out);
+	edu_tsv_close(&r);
+	return EDU_EX_OK;
+}
+
 int main(int argc, char *argv[])
 {
 	static const struct option longopts[] = {
@@ -208,16 +233,19 @@ int main(int argc, char *argv[])
 	enum edu_progress_mode pmode = EDU_PROGRESS_AUTO;
 	const char *mapfile = NULL, *outfile = NULL, *rejfile = NULL, *input = "stdin";
 	unsigned long nin = 0, nout = 0, ndrop = 0;
-	int ch, fd = STDIN_FILENO, strict = 0, quiet = 0, verbose = 0;
+	int ch, fd = STDIN_FILENO, strict = 0, quiet = 0, verbose = 0, infer = 0;
 
 	edu_setprog(argv[0]);
 	memset(&st, 0, sizeof(st));
 	memset(&m, 0, sizeof(m));
 	st.maxrej = -1;
-	while ((ch = getopt_long(argc, argv, "hM:m:o:pqr:sVv", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "hIM:m:o:pqr:sVv", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'h':
 			edu_usage(SYNOPSIS, 1);
+		case 'I':
+			infer = 1;
+			break;
 		case 'M':
 			mapfile = optarg;
 			break;
@@ -250,8 +278,10 @@ int main(int argc, char *argv[])
 	}
 	argc -= optind;
 	argv += optind;
-	if (mapfile == NULL || argc > 1)
+	if (argc > 1 || (infer ? mapfile != NULL || rejfile != NULL || strict : mapfile == NULL))
 		edu_usage(SYNOPSIS, 0);
+	if (infer)
+		return draft_map(argc ? argv[0] : NULL, outfile);
 	if (st.maxrej >= 0 && rejfile == NULL)
 		edu_die(EDU_EX_USAGE, "-m needs -r: without a reject file any bad value fails");
 	if (quiet)

@@ -131,4 +131,10 @@ void norm_map_read(struct norm_map *m, const char *file);
 void norm_map_check(struct norm_map *m, const struct edu_tsv_reader *r, int strict, int quiet);
 void norm_map_free(struct norm_map *m);
 
+/*
+ * -I: reads the whole stream r as a sample and writes to o a draft mapping file, a rule per
+ * column with its evidence (src/edu-normalize-infer.c). input names the stream in the draft.
+ */
+void norm_infer(struct edu_tsv_reader *r, struct edu_out *o, const char *input);
+
 #endif

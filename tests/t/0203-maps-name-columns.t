@@ -32,7 +32,7 @@ for id in $(jq -r '.sources[].id' "$CONF"); do
 	if [ "$format" = json ]; then
 		for f in $files; do
 			missing=$(jq -r '[.[] | keys[]] | unique | .[]' "$EDU_ROOT/$f" |
-				while read -r key; do grep -q "\\.$key\\b" "$PIPE/$id.sh" || echo "$key"; done)
+				while read -r key; do grep -q "\\.$key\\b" "$PIPE/$id.sh" "$PIPE/$id.jq" 2>/dev/null || echo "$key"; done)
 			is "$missing" "" "$id: every key of $(basename "$f") is read by pipelines/$id.sh"
 		done
 		continue
