@@ -201,6 +201,15 @@ check-updates: all
 status:
 	@bash pipelines/status.sh
 
+# A new source drafted from a sample of its publisher's CSV file (pipelines/new-source.sh,
+# docs/sources.md): make new-source ID=geoloc SAMPLE=sample.csv URL=https://... [TABLE=] [KEY=]
+new-source: all
+	@test -n '$(ID)' && test -n '$(SAMPLE)' && test -n '$(URL)' || { echo \
+		'usage: make new-source ID=id SAMPLE=file.csv URL=https://... [TABLE=table] [KEY=column]' >&2; \
+		exit 64; }
+	@bash pipelines/new-source.sh $(if $(TABLE),-t '$(TABLE)') $(if $(KEY),-k '$(KEY)') '$(ID)' \
+		'$(SAMPLE)' '$(URL)'
+
 # One source end to end (download, convert, load, refresh its views): make ivac, make dvf, ...
 # one target per id of config/sources.json; make sources lists them. Connection from
 # DATABASE_URL or libpq's environment; EDU_SOURCES selects another sources.json for the scripts.

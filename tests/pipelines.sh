@@ -86,3 +86,44 @@ for r in list((a - b).elements())[:3]:
     print("missing:", r)
 PY
 }
+
+# Reading a publisher's CSV file by its columns' names, as a person checks a load: the BOM, the
+# quoting, CRLF and the delimiter (';', ',', '|' or tab, from the header) are taken care of.
+#   pl_col FILE COLUMN KEYCOL KEY   the value of COLUMN in the first row whose KEYCOL is KEY
+#   pl_text FILE COLUMN KEYCOL KEY  the same, its blanks folded as the text rule folds them
+#   pl_rows FILE                    the number of data rows
+#   pl_keys FILE KEYCOL             KEYCOL of the first and of the last row, one a line
+#   pl_filled FILE COLUMN [TOKEN..] the rows whose COLUMN is neither blank nor one of the TOKENs
+#   pl_without FILE COLUMN OUT      a copy of FILE without COLUMN
+pl_csv() {
+	/usr/bin/python3 - "$@" <<'PY'
+import csv, io, sys
+what, path, args = sys.argv[1], sys.argv[2], sys.argv[3:]
+text = open(path, encoding="utf-8-sig", newline="").read()
+head = text.split("\n", 1)[0]
+delim = max(";,|\t", key=head.count)
+rows = list(csv.DictReader(io.StringIO(text), delimiter=delim))
+if what in ("col", "text"):
+    v = next((r[args[0]] for r in rows if r[args[1]] == args[2]), "")
+    print(v if what == "col" else " ".join(v.split()))
+elif what == "rows":
+    print(len(rows))
+elif what == "keys":
+    print(rows[0][args[0]]); print(rows[-1][args[0]])
+elif what == "without":
+    with open(args[1], "w", encoding="utf-8", newline="") as f:
+        w = csv.writer(f, delimiter=delim, lineterminator="\n")
+        fields = [c for c in rows[0].keys() if c != args[0]] if rows else []
+        w.writerow(fields)
+        for r in rows:
+            w.writerow([r[c] for c in fields])
+elif what == "filled":
+    print(sum(1 for r in rows if r[args[0]].strip() and r[args[0]].strip() not in args[1:]))
+PY
+}
+pl_col() { pl_csv col "$@"; }
+pl_text() { pl_csv text "$@"; }
+pl_rows() { pl_csv rows "$@"; }
+pl_keys() { pl_csv keys "$@"; }
+pl_filled() { pl_csv filled "$@"; }
+pl_without() { pl_csv without "$@"; }
