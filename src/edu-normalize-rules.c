@@ -108,7 +108,12 @@ size_t norm_trim(const char *s, size_t n, size_t *start)
 	return n - i;
 }
 
-static const char *rule_text(const char *v, size_t n, char *dst, size_t *dn)
+/*
+ * Runs of blanks inside v (tabs and line ends too) become one space, into dst; with quote, '"'
+ * and '\\' are escaped by a backslash, as inside an element of a PostgreSQL array literal.
+ * Returns the bytes written.
+ */
+static size_t fold_blanks(const char *v, size_t n, char *dst, int quote)
 {
 	size_t o = 0, b;
 	int gap = 0;
@@ -122,9 +127,16 @@ static const char *rule_text(const char *v, size_t n, char *dst, size_t *dn)
 		if (gap)
 			dst[o++] = ' ';
 		gap = 0;
+		if (quote && (v[i] == '"' || v[i] == '\\'))
+			dst[o++] = '\\';
 		dst[o++] = v[i++];
 	}
-	*dn = o;
+	return o;
+}
+
+static const char *rule_text(const char *v, size_t n, char *dst, size_t *dn)
+{
+	*dn = fold_blanks(v, n, dst, 0);
 	return NULL;
 }
 
@@ -574,23 +586,10 @@ static const char *rule_siret(const char *v, size_t n, char *dst, size_t *dn)
 /* One list item, trimmed, as a quoted array element: blanks folded as by text, " and \ escaped. */
 static size_t list_item(const char *v, size_t n, char *dst)
 {
-	size_t o = 0, b;
-	int gap = 0;
+	size_t o = 1;
 
-	dst[o++] = '"';
-	for (size_t i = 0; i < n;) {
-		if ((b = space_len(v, n, i, 1)) > 0) {
-			gap = 1;
-			i += b;
-			continue;
-		}
-		if (gap)
-			dst[o++] = ' ';
-		gap = 0;
-		if (v[i] == '"' || v[i] == '\\')
-			dst[o++] = '\\';
-		dst[o++] = v[i++];
-	}
+	dst[0] = '"';
+	o += fold_blanks(v, n, dst + 1, 1);
 	dst[o++] = '"';
 	return o;
 }
