@@ -223,138 +223,190 @@ static int draft_map(const char *file, const char *outfile)
 	return EDU_EX_OK;
 }
 
-int main(int argc, char *argv[])
+/* What the command line asks for. */
+struct opts {
+	const char *mapfile, *outfile, *rejfile, *input;
+	long long maxrej; /* -1: no cap */
+	enum edu_progress_mode pmode;
+	int strict, quiet, verbose, infer;
+};
+
+/* getopt's switch: one case per option, hence its length. */
+static void parse_options(struct opts *o, int argc, char *argv[])
 {
 	static const struct option longopts[] = {
 	    {"help", no_argument, NULL, 'h'}, {"version", no_argument, NULL, 'V'}, {0, 0, 0, 0}};
-	struct state st;
-	struct norm_map m;
-	struct edu_progress prog;
-	enum edu_progress_mode pmode = EDU_PROGRESS_AUTO;
-	const char *mapfile = NULL, *outfile = NULL, *rejfile = NULL, *input = "stdin";
-	unsigned long nin = 0, nout = 0, ndrop = 0;
-	int ch, fd = STDIN_FILENO, strict = 0, quiet = 0, verbose = 0, infer = 0;
+	int ch;
 
-	edu_setprog(argv[0]);
-	memset(&st, 0, sizeof(st));
-	memset(&m, 0, sizeof(m));
-	st.maxrej = -1;
+	memset(o, 0, sizeof(*o));
+	o->maxrej = -1;
+	o->pmode = EDU_PROGRESS_AUTO;
 	while ((ch = getopt_long(argc, argv, "hIM:m:o:pqr:sVv", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'h':
 			edu_usage(SYNOPSIS, 1);
 		case 'I':
-			infer = 1;
+			o->infer = 1;
 			break;
 		case 'M':
-			mapfile = optarg;
+			o->mapfile = optarg;
 			break;
 		case 'm':
-			st.maxrej = edu_strtonum(optarg, 0, 1LL << 40, "-m");
+			o->maxrej = edu_strtonum(optarg, 0, 1LL << 40, "-m");
 			break;
 		case 'o':
-			outfile = optarg;
+			o->outfile = optarg;
 			break;
 		case 'p':
-			pmode = EDU_PROGRESS_FORCE;
+			o->pmode = EDU_PROGRESS_FORCE;
 			break;
 		case 'q':
-			quiet = 1;
+			o->quiet = 1;
 			break;
 		case 'r':
-			rejfile = optarg;
+			o->rejfile = optarg;
 			break;
 		case 's':
-			strict = 1;
+			o->strict = 1;
 			break;
 		case 'V':
 			edu_version();
 		case 'v':
-			verbose = 1;
+			o->verbose = 1;
 			break;
 		default:
 			edu_usage(SYNOPSIS, 0);
 		}
 	}
-	argc -= optind;
-	argv += optind;
-	if (argc > 1 || (infer ? mapfile != NULL || rejfile != NULL || strict : mapfile == NULL))
+	if (argc - optind > 1 ||
+	    (o->infer ? o->mapfile != NULL || o->rejfile != NULL || o->strict : o->mapfile == NULL))
 		edu_usage(SYNOPSIS, 0);
-	if (infer)
-		return draft_map(argc ? argv[0] : NULL, outfile);
-	if (st.maxrej >= 0 && rejfile == NULL)
+	o->input = optind < argc ? argv[optind] : NULL;
+	if (o->maxrej >= 0 && o->rejfile == NULL)
 		edu_die(EDU_EX_USAGE, "-m needs -r: without a reject file any bad value fails");
-	if (quiet)
-		pmode = EDU_PROGRESS_OFF;
-	norm_map_read(&m, mapfile);
-	if (argc == 1 && strcmp(argv[0], "-") != 0) {
-		input = argv[0];
-		if ((fd = open(input, O_RDONLY)) < 0)
-			edu_die(EDU_EX_NOINPUT, "%s:", input);
+	if (o->quiet)
+		o->pmode = EDU_PROGRESS_OFF;
+}
+
+/* Opens the input (a file, or standard input for none or -) and checks its header. */
+static void open_input(struct state *st, struct norm_map *m, const struct opts *o)
+{
+	const char *input = o->input;
+	int fd = STDIN_FILENO;
+
+	if (input == NULL || strcmp(input, "-") == 0)
+		input = "stdin";
+	else if ((fd = open(input, O_RDONLY)) < 0)
+		edu_die(EDU_EX_NOINPUT, "%s:", input);
+	edu_tsv_open(&st->r, fd, input);
+	norm_map_check(m, &st->r, o->strict, o->quiet);
+}
+
+/*
+ * Converts the row in hand: 1 when it is kept, 0 when only= drops it; a bad value sets *bad and
+ * returns the reason through *why. Filter columns go first, so that a row only= drops is never
+ * judged.
+ */
+static int convert_row(struct state *st, struct norm_map *m, struct norm_column **bad,
+                       const char **why)
+{
+	int keep = 1;
+
+	*why = NULL;
+	for (int pass = 0; pass < 2 && keep && *why == NULL; pass++) {
+		for (size_t i = 0; i < m->n && keep && *why == NULL; i++) {
+			struct norm_column *c = &m->col[i];
+
+			if ((c->nonly > 0) != (pass == 0))
+				continue;
+			if ((*why = convert(st, c)) != NULL)
+				*bad = c;
+			else if (c->nonly)
+				keep = !c->isnull && in_list(c->only, c->nonly, c->out, c->outlen);
+		}
 	}
-	edu_tsv_open(&st.r, fd, input);
-	norm_map_check(&m, &st.r, strict, quiet);
-	st.outfile = open_out(&st.out, outfile);
-	if (rejfile) {
-		st.rejecting = 1;
-		st.rejfile = open_out(&st.rej, rejfile);
+	return keep;
+}
+
+static void write_row(struct state *st, const struct norm_map *m)
+{
+	for (size_t i = 0; i < m->n; i++) {
+		if (i)
+			edu_out_putc(&st->out, '\t');
+		if (m->col[i].isnull)
+			edu_tsv_put_null(&st->out);
+		else
+			edu_tsv_put_field(&st->out, m->col[i].out, m->col[i].outlen);
 	}
-	write_headers(&st, &m);
-	edu_progress_init(&prog, "rows", pmode, 0);
-	while (edu_tsv_next(&st.r)) {
+	edu_out_putc(&st->out, '\n');
+}
+
+/* Every row: written, rejected or dropped; counted for -v. */
+static void normalize_rows(struct state *st, struct norm_map *m, const struct opts *o,
+                           unsigned long count[3])
+{
+	struct edu_progress prog;
+
+	edu_progress_init(&prog, "rows", o->pmode, 0);
+	while (edu_tsv_next(&st->r)) {
 		struct norm_column *bad = NULL;
-		const char *why = NULL;
-		int keep = 1;
+		const char *why;
 
-		nin++;
+		count[0]++;
 		edu_progress_add(&prog, 1);
-		/* Filter columns first, so a row that only= drops is never judged. */
-		for (int pass = 0; pass < 2 && keep && why == NULL; pass++) {
-			for (size_t i = 0; i < m.n && keep && why == NULL; i++) {
-				struct norm_column *c = &m.col[i];
-
-				if ((c->nonly > 0) != (pass == 0))
-					continue;
-				if ((why = convert(&st, c)) != NULL)
-					bad = c;
-				else if (c->nonly)
-					keep = !c->isnull &&
-					       in_list(c->only, c->nonly, c->out, c->outlen);
-			}
+		if (!convert_row(st, m, &bad, &why))
+			count[2]++;
+		else if (why)
+			reject(st, bad, why);
+		else {
+			write_row(st, m);
+			count[1]++;
 		}
-		if (!keep) {
-			ndrop++;
-			continue;
-		}
-		if (why) {
-			reject(&st, bad, why);
-			continue;
-		}
-		for (size_t i = 0; i < m.n; i++) {
-			if (i)
-				edu_out_putc(&st.out, '\t');
-			if (m.col[i].isnull)
-				edu_tsv_put_null(&st.out);
-			else
-				edu_tsv_put_field(&st.out, m.col[i].out, m.col[i].outlen);
-		}
-		edu_out_putc(&st.out, '\n');
-		nout++;
 	}
 	edu_progress_done(&prog);
-	close_out(&st.out, st.outfile);
-	if (st.rejecting) {
-		close_out(&st.rej, st.rejfile);
-		if (st.nrej > 0 && !quiet)
-			edu_warn("%s: %lu rows rejected to %s", input, st.nrej, rejfile);
+}
+
+/* The outputs closed complete (end-of-data lines, renames), what was done said. */
+static void finish(struct state *st, const struct opts *o, const unsigned long count[3])
+{
+	close_out(&st->out, st->outfile);
+	if (st->rejecting) {
+		close_out(&st->rej, st->rejfile);
+		if (st->nrej > 0 && !o->quiet)
+			edu_warn("%s: %lu rows rejected to %s", st->r.name, st->nrej, o->rejfile);
 	}
-	if (verbose)
+	if (o->verbose)
 		edu_warn("%s: %lu rows read, %lu written, %lu dropped by only=, %lu rejected",
-		         input, nin, nout, ndrop, st.nrej);
-	edu_tsv_close(&st.r);
+		         st->r.name, count[0], count[1], count[2], st->nrej);
+	edu_tsv_close(&st->r);
+	free(st->in);
+	free(st->in2);
+	free(st->msg);
+}
+
+int main(int argc, char *argv[])
+{
+	struct opts o;
+	struct state st;
+	struct norm_map m;
+	unsigned long count[3] = {0, 0, 0}; /* read, written, dropped by only= */
+
+	edu_setprog(argv[0]);
+	parse_options(&o, argc, argv);
+	if (o.infer)
+		return draft_map(o.input, o.outfile);
+	memset(&st, 0, sizeof(st));
+	st.maxrej = o.maxrej;
+	norm_map_read(&m, o.mapfile);
+	open_input(&st, &m, &o);
+	st.outfile = open_out(&st.out, o.outfile);
+	if (o.rejfile) {
+		st.rejecting = 1;
+		st.rejfile = open_out(&st.rej, o.rejfile);
+	}
+	write_headers(&st, &m);
+	normalize_rows(&st, &m, &o, count);
+	finish(&st, &o, count);
 	norm_map_free(&m);
-	free(st.in);
-	free(st.in2);
-	free(st.msg);
 	return EDU_EX_OK;
 }
