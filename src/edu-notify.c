@@ -369,21 +369,27 @@ static int worse(int a, int b)
 	return b;
 }
 
-int main(int argc, char *argv[])
+/* What the command line asks for. */
+struct opts {
+	const char *level, *subject, *file;
+	int channels;
+};
+
+/* getopt's switch: one case per option, hence its length. */
+static void parse_options(struct opts *o, int argc, char *argv[])
 {
 	static const struct option longopts[] = {{"dry-run", no_argument, NULL, 'n'},
 	                                         {"help", no_argument, NULL, 'h'},
 	                                         {"version", no_argument, NULL, 'V'},
 	                                         {NULL, 0, NULL, 0}};
-	const char *level = "info", *subject = NULL;
-	struct edu_str body = {0}, subj = {0};
-	int channels = 0, status = EDU_EX_OK, ch;
+	int ch;
 
-	edu_setprog(argv[0]);
+	memset(o, 0, sizeof(*o));
+	o->level = "info";
 	while ((ch = getopt_long(argc, argv, "C:hl:nS:Vv", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'C':
-			channels |= parse_channel(optarg);
+			o->channels |= parse_channel(optarg);
 			break;
 		case 'h':
 			edu_usage(SYNOPSIS, 1);
@@ -392,13 +398,13 @@ int main(int argc, char *argv[])
 			    strcmp(optarg, "error"))
 				edu_die(EDU_EX_USAGE, "-l %s: unknown level (info, warning, error)",
 				        optarg);
-			level = optarg;
+			o->level = optarg;
 			break;
 		case 'n':
 			dryrun = 1;
 			break;
 		case 'S':
-			subject = optarg;
+			o->subject = optarg;
 			break;
 		case 'V':
 			edu_version();
@@ -411,38 +417,51 @@ int main(int argc, char *argv[])
 	}
 	if (argc - optind > 1)
 		edu_usage(SYNOPSIS, 0);
-	if (channels == 0) {
-		/* Default: every channel the environment configures. */
-		if (getenv("EDU_SLACK_WEBHOOK") && *getenv("EDU_SLACK_WEBHOOK"))
-			channels |= CH_SLACK;
-		if (getenv("EDU_SMTP_URL") && *getenv("EDU_SMTP_URL"))
-			channels |= CH_EMAIL;
-		if (getenv("EDU_SENDGRID_API_KEY") && *getenv("EDU_SENDGRID_API_KEY"))
-			channels |= CH_SENDGRID;
-		if (channels == 0)
-			edu_die(EDU_EX_CONFIG, "no channel configured: set EDU_SLACK_WEBHOOK, "
-			                       "EDU_SMTP_URL or EDU_SENDGRID_API_KEY");
-	}
-	read_body(&body, optind < argc ? argv[optind] : NULL);
+	o->file = optind < argc ? argv[optind] : NULL;
+}
 
-	edu_str_add(&subj, "%s", "[eduinfo-pipeline] ");
-	if (strcmp(level, "info") != 0) {
-		edu_str_add(&subj, "%s", strcmp(level, "error") == 0 ? "ERROR: " : "WARNING: ");
-	}
-	if (subject) {
-		edu_str_add(&subj, "%s", subject);
+/* Without -C: every channel the environment configures, and at least one. */
+static int default_channels(void)
+{
+	int channels = 0;
+
+	if (getenv("EDU_SLACK_WEBHOOK") && *getenv("EDU_SLACK_WEBHOOK"))
+		channels |= CH_SLACK;
+	if (getenv("EDU_SMTP_URL") && *getenv("EDU_SMTP_URL"))
+		channels |= CH_EMAIL;
+	if (getenv("EDU_SENDGRID_API_KEY") && *getenv("EDU_SENDGRID_API_KEY"))
+		channels |= CH_SENDGRID;
+	if (channels == 0)
+		edu_die(EDU_EX_CONFIG, "no channel configured: set EDU_SLACK_WEBHOOK, "
+		                       "EDU_SMTP_URL or EDU_SENDGRID_API_KEY");
+	return channels;
+}
+
+/* "[eduinfo-pipeline] ERROR: " and -S, or else the message's first line (its summary). */
+static void make_subject(struct edu_str *subj, const struct opts *o, const char *body)
+{
+	edu_str_add(subj, "%s", "[eduinfo-pipeline] ");
+	if (strcmp(o->level, "info") != 0)
+		edu_str_add(subj, "%s", strcmp(o->level, "error") == 0 ? "ERROR: " : "WARNING: ");
+	if (o->subject) {
+		edu_str_add(subj, "%s", o->subject);
 	} else {
-		/* The first line of the message is the natural subject of a summary. */
-		size_t len = strcspn(body.p, "\n");
+		size_t len = strcspn(body, "\n");
 
-		edu_str_addn(&subj, body.p, len > 120 ? 120 : len);
+		edu_str_addn(subj, body, len > 120 ? 120 : len);
 	}
+}
+
+/* The message on each channel asked for; the worst status of them. */
+static int send_all(int channels, const char *subject, const char *body)
+{
+	int status = EDU_EX_OK;
 
 	if (channels & CH_SLACK)
 		status =
 		    worse(status,
 		          send_slack(need_url("EDU_SLACK_WEBHOOK", "slack", "http://", "https://"),
-		                     subj.p, body.p));
+		                     subject, body));
 	if (channels & (CH_EMAIL | CH_SENDGRID)) {
 		const char *from = need("EDU_MAIL_FROM", "email");
 		char *to = edu_strdup(need("EDU_MAIL_TO", "email"));
@@ -450,16 +469,32 @@ int main(int argc, char *argv[])
 		if (channels & CH_EMAIL)
 			status = worse(status, send_email(need_url("EDU_SMTP_URL", "email",
 			                                           "smtp://", "smtps://"),
-			                                  from, to, subj.p, body.p));
+			                                  from, to, subject, body));
 		free(to);
 		if (channels & CH_SENDGRID) {
 			to = edu_strdup(need("EDU_MAIL_TO", "sendgrid"));
 			status =
 			    worse(status, send_sendgrid(need("EDU_SENDGRID_API_KEY", "sendgrid"),
-			                                from, to, subj.p, body.p));
+			                                from, to, subject, body));
 			free(to);
 		}
 	}
+	return status;
+}
+
+int main(int argc, char *argv[])
+{
+	struct opts o;
+	struct edu_str body = {0}, subj = {0};
+	int status;
+
+	edu_setprog(argv[0]);
+	parse_options(&o, argc, argv);
+	if (o.channels == 0)
+		o.channels = default_channels();
+	read_body(&body, o.file);
+	make_subject(&subj, &o, body.p);
+	status = send_all(o.channels, subj.p, body.p);
 	edu_str_free(&body);
 	edu_str_free(&subj);
 	edu_close_stdout();
