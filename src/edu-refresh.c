@@ -100,18 +100,15 @@ static void refresh(PGconn *conn, const char *nsp, const char *rel, int concurre
 	edu_str_free(&what);
 }
 
-int main(int argc, char **argv)
+/* getopt's switch, one case per option; the views named are left in argv from optind on. */
+static void parse_options(int argc, char **argv)
 {
 	static const struct option longopts[] = {{"dry-run", no_argument, NULL, 'n'},
 	                                         {"help", no_argument, NULL, 'h'},
 	                                         {"version", no_argument, NULL, 'V'},
 	                                         {NULL, 0, NULL, 0}};
-	PGconn *conn;
-	PGresult *res;
-	char sql[64];
 	int c;
 
-	edu_setprog(argv[0]);
 	while ((c = getopt_long(argc, argv, "d:hnT:t:Vv", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'd':
@@ -137,51 +134,65 @@ int main(int argc, char **argv)
 			edu_usage(SYNOPSIS, 0);
 		}
 	}
-	argc -= optind;
-	argv += optind;
-	if ((opt.table != NULL) == (argc > 0))
+	if ((opt.table != NULL) == (argc > optind))
 		edu_usage(SYNOPSIS, 0);
+}
 
+/* -t: every materialized view that depends on the table, in dependency order. */
+static void refresh_dependents(PGconn *conn)
+{
+	const char *p[1] = {opt.table};
+	PGresult *res =
+	    lookup(conn, "SELECT to_regclass($1) IS NULL", opt.table, "no such table or view");
+
+	if (*PQgetvalue(res, 0, 0) == 't')
+		edu_die(EDU_EX_CONFIG, "table %s: no such table or view", opt.table);
+	PQclear(res);
+	res = edu_pg_exec(conn, DEPENDENTS, 1, p);
+	if (opt.verbose)
+		edu_warn("%s: %d materialized views depend on it", opt.table, PQntuples(res));
+	for (int i = 0; i < PQntuples(res); i++)
+		refresh(conn, PQgetvalue(res, i, 0), PQgetvalue(res, i, 1),
+		        *PQgetvalue(res, i, 3) == 't');
+	PQclear(res);
+}
+
+/* The views named, each checked before any is refreshed, so that a typo refreshes nothing. */
+static void refresh_named(PGconn *conn, int n, char **names)
+{
+	PGresult **views = edu_malloc((size_t)n * sizeof(*views));
+
+	for (int i = 0; i < n; i++) {
+		views[i] = lookup(conn,
+		                  "SELECT " COLS " FROM pg_class c JOIN pg_namespace n "
+		                  "ON n.oid = c.relnamespace WHERE c.oid = to_regclass($1)",
+		                  names[i], "no such materialized view");
+		if (PQntuples(views[i]) != 1 || *PQgetvalue(views[i], 0, 2) != 'm')
+			edu_die(EDU_EX_CONFIG, "%s: no such materialized view", names[i]);
+	}
+	for (int i = 0; i < n; i++) {
+		refresh(conn, PQgetvalue(views[i], 0, 0), PQgetvalue(views[i], 0, 1),
+		        *PQgetvalue(views[i], 0, 3) == 't');
+		PQclear(views[i]);
+	}
+	free(views);
+}
+
+int main(int argc, char **argv)
+{
+	PGconn *conn;
+	char sql[64];
+
+	edu_setprog(argv[0]);
+	parse_options(argc, argv);
 	conn = edu_pg_connect(opt.conninfo);
 	/* A plain refresh queues an exclusive lock that blocks the app's readers: bound it. */
 	snprintf(sql, sizeof(sql), "SET lock_timeout = '%llds'", opt.lock_timeout);
 	edu_pg_cmd(conn, sql);
-
-	if (opt.table) {
-		const char *p[1] = {opt.table};
-
-		res = lookup(conn, "SELECT to_regclass($1) IS NULL", opt.table,
-		             "no such table or view");
-		if (*PQgetvalue(res, 0, 0) == 't')
-			edu_die(EDU_EX_CONFIG, "table %s: no such table or view", opt.table);
-		PQclear(res);
-		res = edu_pg_exec(conn, DEPENDENTS, 1, p);
-		if (opt.verbose)
-			edu_warn("%s: %d materialized views depend on it", opt.table,
-			         PQntuples(res));
-		for (int i = 0; i < PQntuples(res); i++)
-			refresh(conn, PQgetvalue(res, i, 0), PQgetvalue(res, i, 1),
-			        *PQgetvalue(res, i, 3) == 't');
-		PQclear(res);
-	} else {
-		/* Check every name first, so that a typo refreshes nothing. */
-		PGresult **views = edu_malloc((size_t)argc * sizeof(*views));
-
-		for (int i = 0; i < argc; i++) {
-			views[i] = lookup(conn,
-			                  "SELECT " COLS " FROM pg_class c JOIN pg_namespace n "
-			                  "ON n.oid = c.relnamespace WHERE c.oid = to_regclass($1)",
-			                  argv[i], "no such materialized view");
-			if (PQntuples(views[i]) != 1 || *PQgetvalue(views[i], 0, 2) != 'm')
-				edu_die(EDU_EX_CONFIG, "%s: no such materialized view", argv[i]);
-		}
-		for (int i = 0; i < argc; i++) {
-			refresh(conn, PQgetvalue(views[i], 0, 0), PQgetvalue(views[i], 0, 1),
-			        *PQgetvalue(views[i], 0, 3) == 't');
-			PQclear(views[i]);
-		}
-		free(views);
-	}
+	if (opt.table)
+		refresh_dependents(conn);
+	else
+		refresh_named(conn, argc - optind, argv + optind);
 	PQfinish(conn);
 	edu_close_stdout();
 	return EDU_EX_OK;
