@@ -40,31 +40,35 @@ static const char *delim_name(char d)
 	return one;
 }
 
-int main(int argc, char *argv[])
+/* What the command line asks for beside what the converter holds (struct c2t). */
+struct opts {
+	const char *encoding, *outfile, *file;
+	enum edu_progress_mode pmode;
+	int verbose;
+	char delim; /* -d, 0 to detect it */
+};
+
+/* getopt's switch: one case per option, hence its length. */
+static void parse_options(struct opts *o, struct c2t *c, int argc, char *argv[])
 {
 	static const struct option longopts[] = {{"help", no_argument, NULL, 'h'},
 	                                         {"version", no_argument, NULL, 'V'},
 	                                         {NULL, 0, NULL, 0}};
-	struct c2t conv = {0}, *c = &conv;
-	const char *encoding = NULL, *outfile = NULL;
-	enum edu_progress_mode pmode = EDU_PROGRESS_AUTO;
-	struct edu_progress prog;
-	struct edu_atomic *atomic = NULL;
-	int ch, verbose = 0;
-	char delim = 0;
+	int ch;
 
-	edu_setprog(argv[0]);
+	memset(o, 0, sizeof(*o));
+	o->pmode = EDU_PROGRESS_AUTO;
 	c->maxfield = (size_t)16 << 20;
 	while ((ch = getopt_long(argc, argv, "d:Ee:Hhm:o:pqVv", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'd':
-			delim = parse_delim(optarg);
+			o->delim = parse_delim(optarg);
 			break;
 		case 'E':
 			c->keep_empty = 1;
 			break;
 		case 'e':
-			encoding = optarg;
+			o->encoding = optarg;
 			break;
 		case 'H':
 			c->no_header = 1;
@@ -75,43 +79,52 @@ int main(int argc, char *argv[])
 			c->maxfield = (size_t)edu_strtonum(optarg, 1, (long long)1 << 40, "-m");
 			break;
 		case 'o':
-			outfile = optarg;
+			o->outfile = optarg;
 			break;
 		case 'p':
-			pmode = EDU_PROGRESS_FORCE;
+			o->pmode = EDU_PROGRESS_FORCE;
 			break;
 		case 'q':
-			pmode = EDU_PROGRESS_OFF;
+			o->pmode = EDU_PROGRESS_OFF;
 			break;
 		case 'V':
 			edu_version();
 		case 'v':
-			verbose = 1;
+			o->verbose = 1;
 			break;
 		default:
 			edu_usage(SYNOPSIS, 0);
 		}
 	}
-	argc -= optind;
-	argv += optind;
-	if (argc > 1)
+	if (argc - optind > 1)
 		edu_usage(SYNOPSIS, 0);
+	o->file = optind < argc ? argv[optind] : NULL;
+}
 
-	c2t_open(&c->in, argc == 1 ? argv[0] : NULL, encoding, C2T_BUF);
-	edu_progress_init(&prog, "bytes", pmode, c2t_size(&c->in));
-	if (outfile)
-		atomic = edu_atomic_open(outfile);
-	c2t_start(c, atomic ? atomic->fd : STDOUT_FILENO, outfile ? outfile : "stdout");
-	c2t_head(c, delim, &prog);
-	if (verbose)
+int main(int argc, char *argv[])
+{
+	struct c2t conv = {0}, *c = &conv;
+	struct opts o;
+	struct edu_progress prog;
+	struct edu_atomic *atomic = NULL;
+
+	edu_setprog(argv[0]);
+	parse_options(&o, c, argc, argv);
+	c2t_open(&c->in, o.file, o.encoding, C2T_BUF);
+	edu_progress_init(&prog, "bytes", o.pmode, c2t_size(&c->in));
+	if (o.outfile)
+		atomic = edu_atomic_open(o.outfile);
+	c2t_start(c, atomic ? atomic->fd : STDOUT_FILENO, o.outfile ? o.outfile : "stdout");
+	c2t_head(c, o.delim, &prog);
+	if (o.verbose)
 		edu_warn("%s: delimiter %s%s%s", c->in.name, delim_name(c->delim),
-		         delim ? " (forced)" : "", c->in.pos == 3 ? ", BOM stripped" : "");
+		         o.delim ? " (forced)" : "", c->in.pos == 3 ? ", BOM stripped" : "");
 	c2t_convert(c, &prog);
 	edu_tsv_finish(&c->out);
 	if (atomic)
 		edu_atomic_commit(atomic);
 	edu_progress_done(&prog);
-	if (verbose)
+	if (o.verbose)
 		edu_warn("%s: %lu lines, %llu rows, %zu columns", c->in.name, c->line, c->rows,
 		         c->ncols);
 	c2t_free(c);
