@@ -309,11 +309,6 @@ static void download(struct fetch *f)
 	f->rq.restart = f->output ? edu_out_restart : NULL;
 	f->rq.ctx = &f->out;
 	rc = edu_http_get(&f->rq, &f->rs);
-	if (rc == EDU_EX_OK && f->rs.status == 304) {
-		/* No condition was sent: a 304 has no body, and an empty file is no file. */
-		rc = EDU_EX_UNAVAILABLE;
-		snprintf(f->rs.error, sizeof(f->rs.error), "HTTP 304 to an unconditional request");
-	}
 	if (rc != EDU_EX_OK)
 		fail(f, rc, f->rs.error);
 	check_published(f, why, sizeof(why));

@@ -133,13 +133,8 @@ static void load_known(const struct run *r, const char *unit, struct known *k)
 		copy(k->url, sizeof(k->url), res, 4);
 		k->any = strcmp(PQgetvalue(res, 0, 5), "t") == 0;
 		k->cooloff = epoch(res, 6);
-		if (k->lm_epoch >= 0) {
-			time_t t = (time_t)k->lm_epoch;
-			struct tm tm;
-
-			strftime(k->lm_http, sizeof(k->lm_http), "%a, %d %b %Y %H:%M:%S GMT",
-			         gmtime_r(&t, &tm));
-		}
+		if (k->lm_epoch >= 0)
+			edu_http_date(k->lm_epoch, k->lm_http, sizeof(k->lm_http));
 	}
 	PQclear(res);
 }

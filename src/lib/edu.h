@@ -377,8 +377,13 @@ struct edu_http {
 	int (*on_headers)(void *ctx, const struct edu_http_res *res);
 	void *ctx;
 };
-/* Returns EDU_EX_OK (also for 304: check res->status), EDU_EX_TEMPFAIL, EDU_EX_UNAVAILABLE... */
+/*
+ * Returns EDU_EX_OK (also for a 304 to a conditional request: check res->status),
+ * EDU_EX_TEMPFAIL, EDU_EX_UNAVAILABLE (a 304 to an unconditional one among them)...
+ */
 int edu_http_get(const struct edu_http *rq, struct edu_http_res *res);
+/* A Unix time as an HTTP date ("Tue, 01 Dec 2026 02:00:00 GMT"), in buf; empty if out of range. */
+void edu_http_date(long long t, char *buf, size_t n);
 /* An HTTP date as "YYYY-MM-DD HH:MM:SS+00" for PostgreSQL, in buf; NULL if it does not parse. */
 const char *edu_http_date_iso(const char *http_date, char *buf, size_t n);
 

@@ -385,14 +385,8 @@ static int finish_body(struct xfer *x)
 		for (unsigned i = 0; i < mdlen && i < 64; i++)
 			snprintf(rs->digest + 2 * i, 3, "%02x", md[i]);
 	}
-	if (rs->last_modified[0] == '\0' && rs->filetime >= 0) {
-		time_t t = (time_t)rs->filetime;
-		struct tm tm;
-
-		if (gmtime_r(&t, &tm))
-			strftime(rs->last_modified, sizeof(rs->last_modified),
-			         "%a, %d %b %Y %H:%M:%S GMT", &tm);
-	}
+	if (rs->last_modified[0] == '\0' && rs->filetime >= 0)
+		edu_http_date(rs->filetime, rs->last_modified, sizeof(rs->last_modified));
 	return EDU_EX_OK;
 }
 
@@ -514,5 +508,21 @@ int edu_http_get(const struct edu_http *rq, struct edu_http_res *rs)
 	curl_easy_cleanup(x.h);
 	EVP_MD_CTX_free(x.md);
 	EVP_MD_CTX_free(x.md2);
+	if (rc == EDU_EX_OK && rs->status == 304 && rq->if_none_match == NULL &&
+	    rq->if_modified_since == NULL) {
+		/* No condition was sent: a 304 has no body, and an empty file is no file. */
+		snprintf(rs->error, sizeof(rs->error), "HTTP 304 to an unconditional request");
+		rc = EDU_EX_UNAVAILABLE;
+	}
 	return rc;
+}
+
+void edu_http_date(long long t, char *buf, size_t n)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	buf[0] = '\0';
+	if (gmtime_r(&tt, &tm))
+		strftime(buf, n, "%a, %d %b %Y %H:%M:%S GMT", &tm);
 }

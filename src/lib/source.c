@@ -365,10 +365,6 @@ int edu_get_tmp(const struct edu_http *o, const char *url, int format, int *fd,
 	rc = edu_http_get(&rq, rs);
 	edu_out_flush(&out);
 	edu_out_free(&out);
-	if (rc == EDU_EX_OK && rs->status == 304) {
-		snprintf(rs->error, sizeof(rs->error), "HTTP 304 to an unconditional request");
-		rc = EDU_EX_UNAVAILABLE;
-	}
 	if (rc != EDU_EX_OK) {
 		snprintf(err, n, "%s: %s", url, rs->error);
 		close(*fd);
