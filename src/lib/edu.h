@@ -442,6 +442,11 @@ int edu_source_resolve(struct edu_source *s, const struct edu_http *o, struct ed
 int edu_source_resources(struct edu_source *s, const struct edu_http *o, struct edu_http_res *rs,
                          char *err, size_t n);
 /*
+ * The request for a small document (an index, an API answer) at url, from the options o (the
+ * timeouts, retries, TLS): unconditional, silent, no other digest; the caller sets the sink.
+ */
+void edu_http_small(struct edu_http *rq, const struct edu_http *o, const char *url, int format);
+/*
  * GETs url (small documents: an index, an API answer) into an unlinked temporary file whose
  * descriptor, at offset 0, is put in *fd. EDU_EX_* with rs, and err naming the URL.
  */

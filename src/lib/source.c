@@ -339,10 +339,21 @@ void edu_source_year(struct edu_source *s, int year)
 	s->resource = NULL;
 }
 
+void edu_http_small(struct edu_http *rq, const struct edu_http *o, const char *url, int format)
+{
+	*rq = *o;
+	rq->url = url;
+	rq->format = format;
+	rq->if_none_match = rq->if_modified_since = NULL;
+	rq->progress = EDU_PROGRESS_OFF;
+	rq->on_headers = NULL;
+	rq->digest = NULL;
+}
+
 int edu_get_tmp(const struct edu_http *o, const char *url, int format, int *fd,
                 struct edu_http_res *rs, char *err, size_t n)
 {
-	struct edu_http rq = *o;
+	struct edu_http rq;
 	struct edu_out out;
 	const char *tmpdir = getenv("TMPDIR");
 	char path[4096];
@@ -353,14 +364,9 @@ int edu_get_tmp(const struct edu_http *o, const char *url, int format, int *fd,
 		edu_die(EDU_EX_OSERR, "%s: cannot create a temporary file:", path);
 	unlink(path);
 	edu_out_init(&out, *fd, url);
-	rq.url = url;
-	rq.format = format;
-	rq.if_none_match = rq.if_modified_since = NULL;
-	rq.progress = EDU_PROGRESS_OFF;
+	edu_http_small(&rq, o, url, format);
 	rq.sink = edu_out_sink;
 	rq.restart = edu_out_restart;
-	rq.on_headers = NULL;
-	rq.digest = NULL;
 	rq.ctx = &out;
 	rc = edu_http_get(&rq, rs);
 	edu_out_flush(&out);

@@ -35,31 +35,28 @@ int edu_source_match_year(const struct edu_source *s, const char *name)
 	return year >= YEAR_MIN && year <= YEAR_MAX ? year : 0;
 }
 
-/* The whole of fd, at most INDEX_MAX bytes, NUL-terminated; NULL when it is larger. */
-static char *slurp(int fd, size_t *len)
+/* The index page in memory: a sink that keeps at most INDEX_MAX bytes and says it had more. */
+struct page {
+	struct edu_str text;
+	int over;
+};
+static void page_sink(void *ctx, const char *p, size_t n)
 {
-	size_t cap = 64 * 1024;
-	char *buf = edu_malloc(cap);
-	ssize_t r;
+	struct page *pg = ctx;
 
-	*len = 0;
-	for (;;) {
-		if (*len + 1 >= cap) {
-			if (cap > INDEX_MAX) {
-				free(buf);
-				return NULL;
-			}
-			buf = edu_realloc(buf, cap *= 2);
-		}
-		r = read(fd, buf + *len, cap - *len - 1);
-		if (r == 0)
-			break;
-		if (r < 0)
-			edu_die(EDU_EX_IOERR, "index page: read error:");
-		*len += (size_t)r;
-	}
-	buf[*len] = '\0';
-	return buf;
+	if (pg->over || pg->text.len + n > INDEX_MAX)
+		pg->over = 1;
+	else
+		edu_str_addn(&pg->text, p, n);
+}
+static void page_restart(void *ctx)
+{
+	struct page *pg = ctx;
+
+	pg->text.len = 0;
+	if (pg->text.p)
+		pg->text.p[0] = '\0';
+	pg->over = 0;
 }
 
 /*
@@ -116,22 +113,26 @@ static void index_years(const struct edu_source *s, const char *p, size_t len, u
 static int read_index(const struct edu_source *s, const struct edu_http *o, unsigned char *seen,
                       struct edu_http_res *rs, char *err, size_t n)
 {
-	char *page;
-	size_t len;
-	int fd, rc;
+	struct edu_http rq;
+	struct page pg = {{0}, 0};
+	int rc;
 
-	if ((rc = edu_get_tmp(o, s->years_url, EDU_FMT_ANY, &fd, rs, err, n)) != EDU_EX_OK)
-		return rc;
-	page = slurp(fd, &len);
-	close(fd);
-	if (page == NULL) {
+	edu_http_small(&rq, o, s->years_url, EDU_FMT_ANY);
+	rq.sink = page_sink;
+	rq.restart = page_restart;
+	rq.ctx = &pg;
+	edu_str_addn(&pg.text, "", 0);
+	if ((rc = edu_http_get(&rq, rs)) != EDU_EX_OK) {
+		snprintf(err, n, "%s: %s", s->years_url, rs->error);
+	} else if (pg.over) {
 		snprintf(err, n, "%s: more than %d MiB: not a directory index", s->years_url,
 		         INDEX_MAX >> 20);
-		return EDU_EX_UNAVAILABLE;
+		rc = EDU_EX_UNAVAILABLE;
+	} else {
+		index_years(s, pg.text.p, pg.text.len, seen);
 	}
-	index_years(s, page, len, seen);
-	free(page);
-	return EDU_EX_OK;
+	edu_str_free(&pg.text);
+	return rc;
 }
 
 const char *edu_source_years_url(const struct edu_source *s)
