@@ -24,10 +24,17 @@ cat >"$T/script.json" <<'EOF'
                     "headers": {"Content-Type": "text/html"}},
   "/down/": {"status": 503},
   "/busy/": {"status": 429, "headers": {"Retry-After": "120"}},
+  "/huge/": {"body_file": "huge.html", "headers": {"Content-Type": "text/html"}},
   "/absolute/": {"body": "<html><body><a href='https://files.example/geo-dvf/latest/csv/2021/'>2021/</a> <A HREF = \"/geo-dvf/latest/csv/2022/\">2022/</a> <a href=\"/x/2019.csv\">2019.csv</a> <a href=\"../\">..</a></body></html>",
                  "headers": {"Content-Type": "text/html"}}
 }
 EOF
+# An index of 5 MiB that links a year: a directory index is small, so this is none.
+{
+	echo '<html><body><a href="2024/">2024/</a>'
+	head -c 5242880 /dev/zero | tr '\0' 'x'
+	echo '</body></html>'
+} >"$T/huge.html"
 httpd_start "$T/script.json" "$T/www"
 # year_src ID INDEX-PATH: a geo-DVF-like source whose years are the links of INDEX-PATH.
 year_src() {
@@ -50,6 +57,7 @@ raw_src() {
 	year_src t_down /down/
 	year_src t_busy /busy/
 	year_src t_abs /absolute/
+	year_src t_huge /huge/
 } | jq -s '{sources: .}' >"$T/sources.json"
 sed -i "s|@BASE@|$BASE|g" "$T/dataset.json"
 EDU_SOURCES=$T/sources.json
@@ -198,6 +206,11 @@ is_status 69 "a fallback whose primary's index is an error page fails too"
 like_err "^edu-ifmodified: t_maint_raw: the years of t_maint are unknown: $BASE/maintenance/: no year listed" \
 	"the fallback says its primary's years are unknown"
 empty_out "no raw year is listed when the primary's years are unknown"
+run edu-ifmodified t_huge
+is_status 69 "an index of more than 4 MiB: permanent failure"
+like_err "^edu-ifmodified: t_huge: $BASE/huge/: more than 4 MiB: not a directory index$" \
+	"the message names the index and the limit"
+empty_out "no year is taken from it"
 run edu-ifmodified t_down
 is_status 75 "an index answering 503: temporary failure"
 like_err "^edu-ifmodified: t_down: $BASE/down/: HTTP 503 Service Unavailable$" "503: the message"
