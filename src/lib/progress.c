@@ -5,6 +5,7 @@
  * readable. It reads the clock only every few thousand rows (or bytes) to stay off the hot path.
  */
 #include <stdio.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -48,19 +49,62 @@ void edu_progress_init(struct edu_progress *p, const char *label, enum edu_progr
 	p->last = p->start;
 }
 
+/*
+ * An amount as curl and pv show one: bytes in binary units ("11.8 MiB"), anything else as a count
+ * with thousands separators and its label ("1,234,567 rows"); per second with rate.
+ */
+static void amount(char *buf, size_t n, const char *label, double v, int rate)
+{
+	static const char *const unit[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+	char digits[32], *d = digits;
+	size_t len, k = 0, o = 0;
+
+	if (strcmp(label, "bytes") == 0) {
+		while (v >= 1024 && k + 1 < sizeof(unit) / sizeof(unit[0]))
+			v /= 1024, k++;
+		snprintf(buf, n, k ? "%.1f %s%s" : "%.0f %s%s", v, unit[k], rate ? "/s" : "");
+		return;
+	}
+	snprintf(digits, sizeof(digits), "%.0f", v);
+	len = strlen(digits);
+	for (; *d && o + 2 < n; d++) {
+		buf[o++] = *d;
+		if (d[1] && (len - (size_t)(d - digits) - 1) % 3 == 0)
+			buf[o++] = ',';
+	}
+	snprintf(buf + o, n - o, " %s%s", label, rate ? "/s" : "");
+}
+
+/* A duration: "6 s", "2 min 5 s", "1 h 3 min". */
+static void duration(char *buf, size_t n, double secs)
+{
+	long s = (long)(secs + 0.5);
+
+	if (s < 60)
+		snprintf(buf, n, "%ld s", s);
+	else if (s < 3600)
+		snprintf(buf, n, "%ld min %ld s", s / 60, s % 60);
+	else
+		snprintf(buf, n, "%ld h %ld min", s / 3600, s % 3600 / 60);
+}
+
 static void show(struct edu_progress *p, double secs, const char *end)
 {
 	double rate = secs > 0 ? (double)p->count / secs : 0;
+	char count[48], total[48], speed[48], time[32];
 
+	amount(count, sizeof(count), p->label, (double)p->count, 0);
+	amount(speed, sizeof(speed), p->label, rate, 1);
 	if (p->total > 0 && rate > 0) {
 		double pct = 100.0 * (double)p->count / (double)p->total;
-		double eta = (double)(p->total > p->count ? p->total - p->count : 0) / rate;
 
-		fprintf(stderr, "%s: %llu/%llu %s (%.0f%%), %.0f %s/s, ETA %.0fs%s", edu_prog,
-		        p->count, p->total, p->label, pct, rate, p->label, eta, end);
+		amount(total, sizeof(total), p->label, (double)p->total, 0);
+		duration(time, sizeof(time),
+		         (double)(p->total > p->count ? p->total - p->count : 0) / rate);
+		fprintf(stderr, "%s: %s / %s (%.0f%%), %s, ETA %s%s", edu_prog, count, total, pct,
+		        speed, time, end);
 	} else {
-		fprintf(stderr, "%s: %llu %s, %.0f %s/s, %.1fs%s", edu_prog, p->count, p->label,
-		        rate, p->label, secs, end);
+		fprintf(stderr, "%s: %s, %s, %.1f s%s", edu_prog, count, speed, secs, end);
 	}
 }
 

@@ -131,7 +131,8 @@ like_err 'bom-semicolon-crlf\.csv: 3 lines, 2 rows, 3 columns' '-v counts lines,
 run edu-csv2tsv -v "$FIX/dvf/valeursfoncieres-2020_excerpt-172rows.txt"
 like_err "delimiter '\\|'$" '-v: DVF raw is pipe-delimited'
 run edu-csv2tsv -p "$E/pipe.csv"
-like_err 'edu-csv2tsv: [0-9]+/[0-9]+ bytes' '-p forces a progress line when stderr is a file'
+like_err '^edu-csv2tsv: [0-9]+ B / [0-9]+ B \(100%\), [0-9.]+ [KMG]?i?B/s, ETA 0 s \(done\)$' \
+	'-p forces a progress line when stderr is a file, in human units'
 run edu-csv2tsv -q "$E/pipe.csv"
 empty_err '-q: no progress'
 

@@ -289,3 +289,11 @@ run edu-normalize -M "$MAP" -r /nonexistent/dir/rej.tsv "$N/schools.tsv"
 is_status 66 "a reject file whose directory does not exist (as for -o)"
 like_err "^edu-normalize: /nonexistent/dir/rej.tsv: cannot create a temporary file next to it: No such file" \
 	"a reject file that cannot be created: the message names it"
+
+# ---- -p: progress in human units, rows with thousands separators ----
+{ printf 'UAI\n'; for _ in $(seq 1500); do printf '0150018N\n'; done; printf '\\.\n'; } >"$T/many-rows.tsv"
+printf 'UAI\tuai\tuai\n' >"$T/uai-only.map"
+run edu-normalize -p -M "$T/uai-only.map" "$T/many-rows.tsv"
+is_status 0 "-p"
+like_err '^edu-normalize: 1,500 rows, [0-9,]+ rows/s, [0-9]+\.[0-9] s \(done\)$' \
+	"-p: the count with thousands separators, the rate, the time"
