@@ -85,6 +85,7 @@ static void sink(void *ctx, const char *p, size_t n)
 	edu_out_write(ctx, p, n);
 }
 
+/* getopt's switch: one case per option, hence its length. */
 static void parse_options(struct fetch *f, int argc, char *argv[])
 {
 	static const struct option longopts[] = {

@@ -574,6 +574,7 @@ static void check_token(struct run *r, const char *token)
 	free(id);
 }
 
+/* getopt's switch: one case per option, hence its length. */
 static void parse_options(struct run *r, int argc, char *argv[], const char **conninfo)
 {
 	static const struct option longopts[] = {{"dry-run", no_argument, NULL, 'n'},
