@@ -324,6 +324,10 @@ static int cmp_str(const void *a, const void *b)
 }
 static void count_distinct(struct icol *c)
 {
+	if (c->values == 0) {
+		c->distinct = 0;
+		return;
+	}
 	qsort(c->v, c->values, sizeof(*c->v), cmp_str);
 	c->distinct = c->values > 0;
 	for (unsigned long k = 1; k < c->values; k++)
