@@ -196,7 +196,8 @@ edu_stages() {
 # alone replaces the whole table; append gives -a. A "label" column gives -L (the names of the
 # keys that appear or disappear, in the history). Then -s UNIT (ID, or ID:SCOPE for a source
 # published one file per year, whose URL names {year}: dvf:2024) and the table; -n first in a
-# rehearsal.
+# rehearsal; -P EDU_SWAP_LOCK first for a scope, when the setting is given (the partition
+# swap's bound on its lock, edu-pgcopy(1)).
 EDU_LOAD=()
 edu_load_args() {
 	local out
@@ -219,6 +220,7 @@ edu_load_args() {
 	EDU_UNIT=${EDU_LOAD[0]}
 	EDU_LOAD=("${EDU_LOAD[@]:1}")
 	edu_valid_unit "$EDU_UNIT" || edu_fail 78 "unit '$EDU_UNIT': not ID or ID:YYYY"
+	[ -z "${2:-}" ] || [ -z "${EDU_SWAP_LOCK:-}" ] || EDU_LOAD=(-P "$EDU_SWAP_LOCK" "${EDU_LOAD[@]}")
 	[ "$EDU_DRY" -eq 0 ] || EDU_LOAD=(-n "${EDU_LOAD[@]}")
 }
 

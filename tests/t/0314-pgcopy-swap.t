@@ -230,3 +230,15 @@ is_status 0 "then the load runs to its end"
 like_err "^edu-pgcopy: partition swapped \(try 1 of 4, " "swapped"
 is "$(ids a) $(count 2023)" "20000 20000" "2023 holds the new rows"
 no_shadow "after the kills"
+
+# ---- the setting: the pipelines give a scoped load -P EDU_SWAP_LOCK, when it is set
+loadargs() {
+	EDU_ENV='' bash -c '. "$EDU_ROOT/pipelines/lib.sh" && edu_load_args "$@" && echo "${EDU_LOAD[*]}"' \
+		loadargs "$@"
+}
+run env EDU_SWAP_LOCK=700,1 bash -c "$(declare -f loadargs); loadargs dvf 2023; loadargs ivac"
+is_status 0 "edu_load_args with EDU_SWAP_LOCK"
+is "$(cat "$OUT")" "-P 700,1 -w annee=2023 -s dvf:2023 dvf_mutations
+-k uai,session -L nom -s ivac colleges_indicateurs" "-P for a year of DVF, nothing for a load without a scope"
+run bash -c "$(declare -f loadargs); loadargs dvf 2023"
+is "$(cat "$OUT")" "-w annee=2023 -s dvf:2023 dvf_mutations" "no -P when the setting is not given"
