@@ -355,7 +355,7 @@ edu_diag() {
 # edu_log_run STATUS DIAGNOSTIC: the script's line in the import log; for a failure that
 # edu-pgcopy did not record (every stage but the load), its row in the history too.
 edu_log_run() {
-	local s=$1 diag=$2 sum line outcome=failed counts=''
+	local s=$1 diag=$2 sum line outcome=failed counts='' note=
 	if [ "$s" -eq 0 ]; then
 		outcome=ok
 		sum=$(grep -m 1 '^table=' "$EDU_WORK/stdout" 2>/dev/null)
@@ -373,6 +373,10 @@ edu_log_run() {
 	[ -z "$counts" ] || line+=" $counts"
 	line+=" seconds=$(edu_seconds)${EDU_RUN_ID:+ job=$EDU_RUN_ID} script=$EDU_SCRIPT"
 	[ -z "$diag" ] || line+=" error=$(edu_q "$diag")"
+	# A load that succeeded the slow way says so: the partition swap that could not have its
+	# lock (edu-pgcopy -P).
+	[ "$s" -ne 0 ] || note=$(grep -m 1 '^edu-pgcopy: .*: no partition swap ' "$EDU_WORK/stderr" 2>/dev/null)
+	[ -z "$note" ] || line+=" note=$(edu_q "$note")"
 	edu_log import "$line"
 	EDU_LOGGED=1
 	# edu-pgcopy records its own failures, but not when it could not: handed a cut stream (79),

@@ -242,3 +242,46 @@ is "$(cat "$OUT")" "-P 700,1 -w annee=2023 -s dvf:2023 dvf_mutations
 -k uai,session -L nom -s ivac colleges_indicateurs" "-P for a year of DVF, nothing for a load without a scope"
 run bash -c "$(declare -f loadargs); loadargs dvf 2023"
 is "$(cat "$OUT")" "-w annee=2023 -s dvf:2023 dvf_mutations" "no -P when the setting is not given"
+
+# ---- through pipelines/dvf.sh: a renumbered year swapped; kept from its lock, the import log
+# says that it was rewritten in place
+. "$EDU_ROOT/tests/pipelines.sh"
+pl_db t0314b || exit 1
+geo=$FIX/dvf/geo-dvf_full-csv_2025_dept01_first70rows_TRANSCRIBED.csv
+mkdir -p "$T/geo/2025"
+pl_source dvf "$T/geo/{year}/full.csv.gz"
+renumber() { # renumber SHIFT: the fixture with every id_mutation shifted, published
+	awk -F, -v OFS=, -v k="$1" 'NR > 1 { split($1, p, "-"); $1 = p[1] "-" p[2] + k } { print }' "$geo" |
+		pl_gzip /dev/stdin "$T/geo/2025/full.csv.gz"
+}
+ids25() { # the year's ids in the table, then in the published file
+	sql "select string_agg(id_mutation, ' ' order by id_mutation collate \"C\") from dvf_mutations where annee = 2025"
+	gzip -dc "$T/geo/2025/full.csv.gz" | awk -F, 'NR > 1 { print $1 }' | LC_ALL=C sort | paste -sd' '
+}
+renumber 0
+pl_run dvf -R 2025
+is_status 0 "dvf.sh: a first load of 2025"
+renumber 1
+old=$(sql "select 'dvf_mutations_2025'::regclass::oid")
+pl_run dvf -R 2025
+is_status 0 "dvf.sh: 2025 renumbered"
+is "$(pl_summary)" "70/0/70/0" "every row replaced"
+is "$(ids25 | sed -n 1p)" "$(ids25 | sed -n 2p)" "by the renumbered rows"
+[ "$(sql "select 'dvf_mutations_2025'::regclass::oid")" != "$old" ]
+ok $? "by a swap"
+grep -q "unit=dvf:2025 stage=load outcome=loaded .* script=pipelines/dvf.sh$" "$EDU_LOG_DIR/import.log"
+ok $? "the import log's line, as for any load"
+hold "select count(*) from dvf_mutations where annee = 2024;"
+wait_for held "relation = 'dvf_mutations'::regclass"
+renumber 2
+EDU_SWAP_LOCK=200,1 pl_run dvf -R 2025
+release
+is_status 0 "dvf.sh: 2025 renumbered again while a reader holds the table"
+is "$(pl_summary)" "70/0/70/0" "every row replaced"
+is "$(ids25 | sed -n 1p)" "$(ids25 | sed -n 2p)" "by the renumbered rows"
+like_err "^edu-pgcopy: table dvf_mutations: -w annee=2025: no partition swap \(its lock on the table not had in 2 tries of 200 ms\): rewriting the partition in place$" \
+	"stderr says so"
+is "$(tail -n 1 "$EDU_LOG_DIR/import.log" | grep -o ' outcome=loaded .* note=.*$')" \
+	" outcome=loaded status=0 inserted=70 updated=0 deleted=70 unchanged=0 $(tail -n 1 "$EDU_LOG_DIR/import.log" |
+		grep -o 'seconds=.* script=pipelines/dvf.sh') note=\"edu-pgcopy: table dvf_mutations: -w annee=2025: no partition swap (its lock on the table not had in 2 tries of 200 ms): rewriting the partition in place\"" \
+	"so does its line in the import log"
