@@ -126,8 +126,10 @@ BEGIN
 	END IF;
 	SELECT relname INTO v_name FROM pg_class WHERE oid = v_old;
 	PERFORM set_config('lock_timeout', p_lock_ms || 'ms', true);
-	EXECUTE format('LOCK TABLE %s IN ACCESS EXCLUSIVE MODE', p_parent);
-	EXECUTE format('LOCK TABLE %s IN ACCESS EXCLUSIVE MODE', v_old);
+	-- ONLY: LOCK TABLE would otherwise take every partition too, among them those that loads of
+	-- other years read in their transactions (a deadlock as soon as two years swap at once).
+	EXECUTE format('LOCK TABLE ONLY %s IN ACCESS EXCLUSIVE MODE', p_parent);
+	EXECUTE format('LOCK TABLE ONLY %s IN ACCESS EXCLUSIVE MODE', v_old);
 	PERFORM set_config('lock_timeout', v_saved, true);
 	SELECT array_agg(pi.inhparent ORDER BY c.oid), array_agg(c.relname ORDER BY c.oid)
 		INTO v_parents, v_names

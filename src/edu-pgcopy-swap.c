@@ -107,8 +107,8 @@ static int attach(struct pgcopy_load *L, const char *shadow, char **why)
 		edu_pg_cmd(L->conn, "ROLLBACK TO SAVEPOINT edu_swap_try");
 	}
 	*why = edu_malloc(128);
-	snprintf(*why, 128, "its lock on the table not had in %lld tries of %lld ms",
-	         L->swap_retries + 1, L->swap_ms);
+	snprintf(*why, 128, "its lock on the table not had in %lld %s of %lld ms",
+	         L->swap_retries + 1, L->swap_retries ? "tries" : "try", L->swap_ms);
 	return 0;
 }
 

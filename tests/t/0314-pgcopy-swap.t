@@ -231,6 +231,26 @@ like_err "^edu-pgcopy: partition swapped \(try 1 of 4, " "swapped"
 is "$(ids a) $(count 2023)" "20000 20000" "2023 holds the new rows"
 no_shadow "after the kills"
 
+# ---- two years at once (refresh.sh -j 2): the load of 2023 held with its shadow indexed, in its
+# transaction; 2024 swaps meanwhile, and 2023 after it, neither waiting for the other
+year "$T/y24b" 2024 d 2100
+at "CREATE INDEX" "%dvf_mutations_2023_swap%" 1
+PGOPTIONS="${PGOPTIONS:-} -c role=edu_pipeline" edu-pgcopy -v -s dvf:2023 -w annee=2023 dvf_mutations \
+	<"$T/b" >"$T/out23" 2>"$T/err23" 7>&- &
+pid=$!
+wait_for waiting edu_partition_index
+ok $? "the load of 2023 is held, its shadow indexed"
+run_in "$T/y24b" pipeline edu-pgcopy -v -P 500,0 -s dvf:2024 -w annee=2024 dvf_mutations
+is_status 0 "meanwhile 2024 loads"
+like_err "^edu-pgcopy: partition swapped \(try 1 of 1, " "by a swap, at the first try"
+release
+wait "$pid"
+is "$?" 0 "then 2023 loads"
+grep -q "^edu-pgcopy: partition swapped (try 1 of 4, " "$T/err23"
+ok $? "by a swap, at the first try"
+is "$(ids b) $(count 2023) $(count 2024)" "20600 20600 2100" "both years hold their new rows"
+sql "delete from t_hold" >/dev/null
+
 # ---- the setting: the pipelines give a scoped load -P EDU_SWAP_LOCK, when it is set
 loadargs() {
 	EDU_ENV='' bash -c '. "$EDU_ROOT/pipelines/lib.sh" && edu_load_args "$@" && echo "${EDU_LOAD[*]}"' \
