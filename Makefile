@@ -56,8 +56,9 @@ bin/edu-normalize: src/edu-normalize-rules.o src/edu-normalize-map.o src/edu-nor
 	src/edu-normalize.h
 src/edu-csv2tsv-io.o src/edu-csv2tsv-convert.o: src/edu-csv2tsv.h
 bin/edu-csv2tsv: src/edu-csv2tsv-io.o src/edu-csv2tsv-convert.o src/edu-csv2tsv.h
-src/edu-pgcopy-catalog.o src/edu-pgcopy-merge.o: src/edu-pgcopy.h
-bin/edu-pgcopy: src/edu-pgcopy-catalog.o src/edu-pgcopy-merge.o src/edu-pgcopy.h
+src/edu-pgcopy-catalog.o src/edu-pgcopy-merge.o src/edu-pgcopy-swap.o: src/edu-pgcopy.h
+bin/edu-pgcopy: src/edu-pgcopy-catalog.o src/edu-pgcopy-merge.o src/edu-pgcopy-swap.o \
+	src/edu-pgcopy.h
 
 src/lib/%.o: src/lib/%.c src/lib/edu.h config.mk .build-flags
 	$(CC) $(CPPFLAGS) $(PQ_CFLAGS) $(CFLAGS) -c -o $@ $<

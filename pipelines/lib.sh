@@ -196,7 +196,8 @@ edu_stages() {
 # alone replaces the whole table; append gives -a. A "label" column gives -L (the names of the
 # keys that appear or disappear, in the history). Then -s UNIT (ID, or ID:SCOPE for a source
 # published one file per year, whose URL names {year}: dvf:2024) and the table; -n first in a
-# rehearsal.
+# rehearsal; -P EDU_SWAP_LOCK first for a scope, when the setting is given (the partition
+# swap's bound on its lock, edu-pgcopy(1)).
 EDU_LOAD=()
 edu_load_args() {
 	local out
@@ -219,6 +220,7 @@ edu_load_args() {
 	EDU_UNIT=${EDU_LOAD[0]}
 	EDU_LOAD=("${EDU_LOAD[@]:1}")
 	edu_valid_unit "$EDU_UNIT" || edu_fail 78 "unit '$EDU_UNIT': not ID or ID:YYYY"
+	[ -z "${2:-}" ] || [ -z "${EDU_SWAP_LOCK:-}" ] || EDU_LOAD=(-P "$EDU_SWAP_LOCK" "${EDU_LOAD[@]}")
 	[ "$EDU_DRY" -eq 0 ] || EDU_LOAD=(-n "${EDU_LOAD[@]}")
 }
 
@@ -353,7 +355,7 @@ edu_diag() {
 # edu_log_run STATUS DIAGNOSTIC: the script's line in the import log; for a failure that
 # edu-pgcopy did not record (every stage but the load), its row in the history too.
 edu_log_run() {
-	local s=$1 diag=$2 sum line outcome=failed counts='' unmapped
+	local s=$1 diag=$2 sum line outcome=failed counts='' unmapped note=
 	if [ "$s" -eq 0 ]; then
 		outcome=ok
 		sum=$(grep -m 1 '^table=' "$EDU_WORK/stdout" 2>/dev/null)
@@ -373,6 +375,10 @@ edu_log_run() {
 	line+=" seconds=$(edu_seconds)${EDU_RUN_ID:+ job=$EDU_RUN_ID} script=$EDU_SCRIPT"
 	[ -z "$unmapped" ] || line+=" unmapped=$(edu_q "${unmapped//$'\n'/|}")"
 	[ -z "$diag" ] || line+=" error=$(edu_q "$diag")"
+	# A load that succeeded the slow way says so: the partition swap that could not have its
+	# lock (edu-pgcopy -P).
+	[ "$s" -ne 0 ] || note=$(grep -m 1 '^edu-pgcopy: .*: no partition swap ' "$EDU_WORK/stderr" 2>/dev/null)
+	[ -z "$note" ] || line+=" note=$(edu_q "$note")"
 	edu_log import "$line"
 	EDU_LOGGED=1
 	# edu-pgcopy records its own failures, but not when it could not: handed a cut stream (79),

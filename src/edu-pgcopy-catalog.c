@@ -46,6 +46,7 @@ static void load_catalog(struct pgcopy_load *L)
 	qr = edu_pg_ident(L->conn, PQgetvalue(res, 0, 2));
 	L->target = edu_malloc(strlen(qn) + strlen(qr) + 2);
 	sprintf(L->target, "%s.%s", qn, qr);
+	L->table_q = L->target;
 	if (strcmp(PQgetvalue(res, 0, 1), "public") == 0)
 		snprintf(L->shown, sizeof(L->shown), "%s", PQgetvalue(res, 0, 2));
 	else
@@ -279,7 +280,8 @@ void pgcopy_resolve(struct pgcopy_load *L)
 
 /*
  * A scope that is a partition gets its partition now, in a short transaction of its own: the
- * DDL's lock must not be held for the whole load, nor wait behind it.
+ * DDL's lock must not be held for the whole load, nor wait behind it. The partition's name is
+ * stable: a swap gives the new partition the old one's.
  */
 void pgcopy_ensure_partition(struct pgcopy_load *L)
 {
@@ -298,5 +300,12 @@ void pgcopy_ensure_partition(struct pgcopy_load *L)
 		edu_pg_die(L->conn, res, "partition");
 	if (L->verbose)
 		edu_warn("partition %s ready (%.2fs)", PQgetvalue(res, 0, 0), edu_elapsed(&L->t0));
+	/* A replace without a key reads and writes the partition itself, never its parent, so
+	 * that its transaction holds no lock on the table that a partition swap of another
+	 * scope would wait for (an INSERT into a partition still takes one, for its bound). */
+	if (L->mode == PGCOPY_REPLACE && L->nkey == 0) {
+		L->part = edu_strdup(PQgetvalue(res, 0, 0));
+		L->target = L->part;
+	}
 	PQclear(res);
 }

@@ -394,7 +394,8 @@ static void insert_rows(struct pgcopy_load *L, int tids, long long nrep)
  * sorted TID scan: pages in order, no join). A row is kept only when its digest is in the input
  * as many times as in the scope. When the difference keeps no row (every new row comes, so
  * every old row goes), a plain DELETE of the scope and INSERT of the input do it: what that
- * DELETE sees is what the table holds then, so the table ends equal to the input.
+ * DELETE sees is what the table holds then, so the table ends equal to the input. A scope that
+ * is a partition is rather swapped for a new one (src/edu-pgcopy-swap.c), when it can be.
  */
 static void replace_rows(struct pgcopy_load *L)
 {
@@ -422,15 +423,21 @@ static void replace_rows(struct pgcopy_load *L)
 		if (nrep > 0 && !all)
 			edu_pg_cmd(L->conn, "ANALYZE edu_diff");
 	}
-	if (all) {
+	if (all && pgcopy_swap(L)) {
+		pgcopy_verbose(L, "partition replaced");
+	} else if (all) {
 		edu_str_add(&s, "DELETE FROM %s WHERE %s", L->target, L->where.p);
 		L->del = affected(L, s.p);
-	} else if (del > 0) {
-		delete_rows(L, nrep);
+		pgcopy_verbose(L, "deleted");
+		if (L->rows > 0)
+			insert_rows(L, 0, 0);
+	} else {
+		if (del > 0)
+			delete_rows(L, nrep);
+		pgcopy_verbose(L, "deleted");
+		if (ins > 0)
+			insert_rows(L, 1, nrep);
 	}
-	pgcopy_verbose(L, "deleted");
-	if ((all && L->rows > 0) || ins > 0)
-		insert_rows(L, !all, nrep);
 	edu_pg_cmd(L->conn, "SET LOCAL enable_nestloop = DEFAULT");
 	edu_str_free(&s);
 }

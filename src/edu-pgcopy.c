@@ -19,7 +19,7 @@
 
 #define SYNOPSIS                                                                                   \
 	"edu-pgcopy [-afhnpqVvW] [-d conninfo] [-g percent] [-k column,...] [-L column]\n"         \
-	"       [-s unit] [-T seconds] [-w column=value] table"
+	"       [-P ms[,retries]] [-s unit] [-T seconds] [-w column=value] table"
 
 #define COPYBUF (1024 * 1024)
 /* What COPY's scope guard raises for a row outside the scope, recognised in its error. */
@@ -35,6 +35,18 @@ void pgcopy_verbose(const struct pgcopy_load *L, const char *what)
 		edu_warn("%s (%.2fs)", what, edu_elapsed(&L->t0));
 }
 
+/* -P ms[,retries]: the partition swap's bound on its lock wait, and its retries. */
+static void parse_swap(struct pgcopy_load *L, const char *arg)
+{
+	const char *comma = strchr(arg, ',');
+	char *ms = edu_strndup(arg, comma ? (size_t)(comma - arg) : strlen(arg));
+
+	L->swap_ms = edu_strtonum(ms, 0, 600000, "-P");
+	if (comma)
+		L->swap_retries = edu_strtonum(comma + 1, 0, 100, "-P retries");
+	free(ms);
+}
+
 static void parse_args(struct pgcopy_load *L, int argc, char **argv)
 {
 	static const struct option longopts[] = {{"dry-run", no_argument, NULL, 'n'},
@@ -45,8 +57,10 @@ static void parse_args(struct pgcopy_load *L, int argc, char **argv)
 
 	L->min_pct = 50;
 	L->lock_timeout = -1;
+	L->swap_ms = PGCOPY_SWAP_MS;
+	L->swap_retries = PGCOPY_SWAP_RETRIES;
 	L->progress = EDU_PROGRESS_AUTO;
-	while ((c = getopt_long(argc, argv, "ad:fg:hk:L:npqs:T:VvWw:", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "ad:fg:hk:L:nP:pqs:T:VvWw:", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'a':
 			L->append = 1;
@@ -70,6 +84,9 @@ static void parse_args(struct pgcopy_load *L, int argc, char **argv)
 			break;
 		case 'n':
 			L->dry = 1;
+			break;
+		case 'P':
+			parse_swap(L, optarg);
 			break;
 		case 'p':
 			L->progress = EDU_PROGRESS_FORCE;
@@ -239,7 +256,7 @@ static void start(struct pgcopy_load *L)
  * busy. */
 static void lock(struct pgcopy_load *L, const char *sql, int nparams)
 {
-	const char *p[2] = {L->target, L->scope_key};
+	const char *p[2] = {L->table_q, L->scope_key};
 	PGresult *res = edu_pg_exec(L->conn, sql, nparams, p);
 
 	if (*PQgetvalue(res, 0, 0) == 't') {

@@ -3,7 +3,8 @@
  * Private to edu-pgcopy: what one load knows (struct pgcopy_load), passed to every step.
  * src/edu-pgcopy.c holds the options, the locks, the COPY and the record of the run;
  * src/edu-pgcopy-catalog.c what the table is (columns, header, key, scope, partition);
- * src/edu-pgcopy-merge.c the SQL that checks the staged rows and merges them into the table.
+ * src/edu-pgcopy-merge.c the SQL that checks the staged rows and merges them into the table;
+ * src/edu-pgcopy-swap.c the partition swap that replaces a year rewritten whole.
  * Functions shared between them carry the prefix pgcopy_. Nothing here is part of the suite's
  * library.
  */
@@ -27,6 +28,10 @@
 
 /* How long a load waits for a lock when neither -T nor the session bounds it. */
 #define PGCOPY_LOCK_TIMEOUT "600s"
+/* How long a partition swap waits for its lock on the table, in ms, and how many more times it
+ * tries (-P). */
+#define PGCOPY_SWAP_MS 2000
+#define PGCOPY_SWAP_RETRIES 3
 
 enum pgcopy_mode { PGCOPY_REPLACE, PGCOPY_UPSERT, PGCOPY_APPEND };
 
@@ -44,12 +49,14 @@ struct pgcopy_load {
 	const char *conninfo, *keys, *label, *scope, *unit, *table;
 	int append, dry, force, verbose, wait;
 	long long min_pct;
-	long long lock_timeout; /* -T seconds, -1 when not given */
+	long long lock_timeout;          /* -T seconds, -1 when not given */
+	long long swap_ms, swap_retries; /* -P: 0 ms never swaps */
 	enum edu_progress_mode progress;
 
 	/* The table, from the catalog. */
 	PGconn *conn;
-	char *target;    /* quoted schema.table */
+	char *table_q;   /* quoted schema.table, which the locks are keyed on */
+	char *target;    /* what the load reads and writes: the table, or the scope's partition */
 	char shown[512]; /* the table as messages name it */
 	char oid[16];
 	struct pgcopy_col *cols;
@@ -62,6 +69,7 @@ struct pgcopy_load {
 	char scope_key[16];   /* the scope's lock key (an integer) */
 	struct edu_str where; /* the scope as SQL; "true" without -w */
 	int list_partitioned; /* partitioned by a list of the scope column alone */
+	char *part;           /* then the scope's partition, which a load without a key writes */
 	enum pgcopy_mode mode;
 	int nkey;
 
@@ -88,5 +96,6 @@ void pgcopy_merge(struct pgcopy_load *L);
 struct pgcopy_col *pgcopy_find_col(const struct pgcopy_load *L, const char *name);
 void pgcopy_resolve(struct pgcopy_load *L);
 void pgcopy_ensure_partition(struct pgcopy_load *L);
+int pgcopy_swap(struct pgcopy_load *L);
 
 #endif

@@ -14,11 +14,17 @@
 # timing also gives the CPU seconds of all its processes (the server's too) and the load average:
 # on a shared machine the parallel load's wall clock depends on the cores left to it, its CPU
 # seconds do not. The cluster gets 1 GB of shared buffers and no autovacuum (see below).
-#   sh tests/bench-dvf.sh [ROWS [BIG_ROWS [CHANGE]]]     (defaults 1000000 4000000 1)
+# Then a geo-DVF release as production meets it (issue 17), in a database of its own, through
+# the production job pipelines/refresh.sh -j 2 with the years served by the loopback server as
+# geo-DVF serves them: the first load of five years (target <= 0.7x the five floor loads in a
+# row), then a release, the two latest years renumbered and 3% bigger and three unchanged
+# (target <= 0.6x the floor of the two years in a row). CASES "release" runs that case alone.
+#   sh tests/bench-dvf.sh [ROWS [BIG_ROWS [CHANGE [CASES]]]]     (defaults 1000000 4000000 1 all)
 set -u
 # shellcheck source=tests/benchlib.sh
 . "$(dirname "$0")/benchlib.sh"
 change=${3:-1}
+cases=${4:-all}
 years="2021 2022 2023 2024 2025"
 y=2025
 
@@ -33,7 +39,8 @@ if ! { q "alter system set shared_buffers = '1GB'" && q "alter system set autova
 	sh tests/pg.sh stop "$pg" && sh tests/pg.sh start "$pg" fast; }; then
 	die "cannot set up the cluster"
 fi
-trap 'q "alter system reset all"; sh tests/pg.sh stop "$pg"' EXIT
+httpd=
+trap 'q "alter system reset all"; sh tests/pg.sh stop "$pg"; [ -z "$httpd" ] || kill "$httpd"' EXIT
 sh sql/migrate.sh >/dev/null || die "sql/migrate.sh failed"
 
 secs=0
@@ -105,6 +112,100 @@ floor() { # floor YEAR FILE: the psql command line of the hand-written load
 	echo "psql -X -q -v ON_ERROR_STOP=1 -f .bench/floor-$1.sql"
 }
 vacuum() { q "vacuum analyze dvf_mutations"; }
+
+# ---- the release case (issue 17), in the database bench_release
+# publish YEAR FILE: FILE gzipped as geo-DVF publishes it, at /geo/YEAR/full.csv.gz (cached).
+publish() {
+	[ -s "$2.gz" ] || { gzip -1c "$2" >"$2.gz.tmp" && mv "$2.gz.tmp" "$2.gz"; } || die "gzip $2"
+	mkdir -p "$www/geo/$1"
+	ln -f "$2.gz" "$www/geo/$1/full.csv.gz" || die "publish $2"
+}
+# job NAME: the production job, its settings in .bench (no settings file, no notification).
+job() {
+	timed "$1" "env EDU_ENV= EDU_SOURCES=.bench/sources.json EDU_LOG_DIR=.bench/logs \
+		EDU_LOCK=.bench/refresh.lock TMPDIR=.bench/tmp EDU_SLACK_WEBHOOK= EDU_SMTP_URL= \
+		EDU_SENDGRID_API_KEY= bash pipelines/refresh.sh -j 2"
+}
+floors() { # floors NAME YEAR:FILE...: the floor of each year, one after the other; sets fsecs, fcpu
+	_name=$1
+	shift
+	fsecs=0
+	fcpu=0
+	for _yf in "$@"; do
+		timed "floor: $_name, ${_yf%%:*}" "$(floor "${_yf%%:*}" "${_yf#*:}")"
+		fsecs=$(echo "$fsecs $secs" | awk '{printf "%.2f", $1 + $2}')
+		fcpu=$(echo "$fcpu $cpu" | awk '{printf "%.1f", $1 + $2}')
+	done
+}
+oids() { q "select string_agg(c.oid::text, ' ' order by c.relname) from pg_inherits i join pg_class c
+	on c.oid = i.inhrelid where i.inhparent = 'dvf_mutations'::regclass"; }
+loaded() { q "select string_agg(unit || ':' || rows_inserted || '/' || rows_deleted, ' ' order by unit)
+	from monitoring.runs where kind = 'load' and job = (select job from monitoring.runs
+	where kind = 'load' order by id desc limit 1)"; }
+release_case() {
+	grown=$((rows + rows * 3 / 100))
+	new_years="2024 2025"
+	www=$root/.bench/www
+	rm -rf "$www" .bench/logs .bench/tmp
+	mkdir -p "$www" .bench/logs .bench/tmp
+	for yy in $years; do publish "$yy" "$(gen "$rows" "$yy")"; done
+	for yy in $new_years; do gen "$grown" "$yy" 0 1 >/dev/null; done
+	rm -f .bench/httpd.port
+	"$py" tests/httpd.py --root "$www" --log /dev/null --port-file .bench/httpd.port >/dev/null 2>&1 &
+	httpd=$!
+	for _ in $(seq 1 100); do [ -s .bench/httpd.port ] && break; sleep 0.1; done
+	base=http://127.0.0.1:$(cat .bench/httpd.port)
+	jq --arg b "$base" '.sources |= map(select(.id == "dvf")
+		| .url = $b + "/geo/{year}/full.csv.gz" | .years.url = $b + "/geo/")' \
+		config/sources.json >.bench/sources.json || die "cannot write .bench/sources.json"
+	dropdb --if-exists bench_release
+	createdb -T edu_template bench_release || die "createdb bench_release"
+	PGDATABASE=bench_release
+	sh sql/migrate.sh >/dev/null || die "sql/migrate.sh failed on bench_release"
+	echo
+	echo "release case: $rows rows a year, years $years served by $base; load average $(cut -d' ' -f1-3 /proc/loadavg)"
+
+	# the first load of five years: the floor into empty partitions, then the job
+	set --
+	for yy in $years; do
+		q "select edu_ensure_partition('dvf_mutations', '$yy')" >/dev/null
+		set -- "$@" "$yy:$(gen "$rows" "$yy")"
+	done
+	floors "first load" "$@"
+	first5_floor=$fsecs first5_floor_cpu=$fcpu
+	for yy in $years; do q "drop table dvf_mutations_$yy"; done
+	job "job: first load of five years, -j 2"
+	first5=$secs first5_cpu=$cpu
+	[ "$(loaded | wc -w)" = 5 ] || die "the first job loaded $(loaded), not five years"
+	vacuum
+
+	# the release: the floor of the two years in a row, then back to the first version; then
+	# the two years published renumbered and grown, and the job
+	set --
+	for yy in $new_years; do set -- "$@" "$yy:$(gen "$grown" "$yy" 0 1)"; done
+	floors "release" "$@"
+	rel_floor=$fsecs rel_floor_cpu=$fcpu
+	for yy in $new_years; do
+		timed "floor: $yy back to the first version" "$(floor "$yy" "$(gen "$rows" "$yy")")"
+		publish "$yy" "$(gen "$grown" "$yy" 0 1)"
+	done
+	vacuum
+	before=$(oids)
+	job "job: release (2 renumbered, 3 unchanged), -j 2"
+	rel=$secs rel_cpu=$cpu
+	got=$(loaded)
+	[ "$got" = "dvf:2024:$grown/$rows dvf:2025:$grown/$rows" ] || die "the release job loaded $got"
+	swapped=$(echo "$before|$(oids)" | awk -F'|' '{ n = split($1, a, " "); split($2, b, " ")
+		for (i = 1; i <= n; i++) c += a[i] != b[i]; print c + 0 }')
+	grep -h 'no partition swap' .bench/logs/* 2>/dev/null | head -n 2
+
+	echo
+	verdict "first load of five years, job -j 2 vs five floors in a row" "$first5" "$first5_floor" 0.7
+	echo "     their CPU seconds: $first5_cpu s vs $first5_floor_cpu s = $(ratio "$first5_cpu" "$first5_floor_cpu")x"
+	verdict "release, 2 years renumbered (+3%), 3 unchanged, job -j 2 vs the two floors in a row" "$rel" "$rel_floor" 0.6
+	echo "     their CPU seconds: $rel_cpu s vs $rel_floor_cpu s = $(ratio "$rel_cpu" "$rel_floor_cpu")x;" \
+		"partitions swapped: $swapped of 2"
+}
 # Tuples written to the partitions, from the statistics (flushed when a backend exits), and a
 # checksum of where and by which transaction every row of the year was written.
 writes() {
@@ -118,6 +219,10 @@ writes() {
 }
 tuples() { q "select md5(string_agg(ctid::text || xmin::text, ',' order by ctid)) from dvf_mutations where annee = $1"; }
 
+if [ "$cases" = release ]; then
+	release_case
+	exit 0
+fi
 for yy in $years; do gen "$rows" "$yy" >/dev/null; gen "$rows" "$yy" "$change" >/dev/null; done
 one=$(gen "$rows" "$y" 1)
 echo "input: $rows rows a year ($(wc -c <"$f") bytes for $y), years $years; $(nproc) CPUs;" \
@@ -204,3 +309,4 @@ echo "$rss1 $rss2" | grep -o '=[0-9]*' | tr -d = | awk '{ v[n++] = $1 }
 	      print (ok ? "PASS" : "FAIL") " peak RSS of every stage flat between the two sizes (within 1 MB)" }'
 if grep -q 'ETA' .bench/tty && grep -q 'rows/s' .bench/tty; then v=PASS; else v=FAIL; fi
 echo "$v progress on a terminal: $(tr '\r' '\n' <.bench/tty | grep -m 1 ETA | sed 's/\x1b\[K//g')"
+release_case

@@ -12,8 +12,8 @@ py=/usr/bin/python3
 mkdir -p .bench
 [ -x /usr/bin/time ] || sh tests/deps.sh time || exit 71
 
-gen() { # gen ROWS [YEAR [CHANGED%]]: prints the path of the cached generated file
-	_gen=.bench/dvf-$1${2:+-$2}${3:+-c$3}.csv
+gen() { # gen ROWS [YEAR [CHANGED% [RENUMBER]]]: prints the path of the cached generated file
+	_gen=.bench/dvf-$1${2:+-$2}${3:+-c$3}${4:+-r$4}.csv
 	if [ ! -s "$_gen" ]; then
 		"$py" tests/gen-dvf.py "$@" >"$_gen.tmp" && mv "$_gen.tmp" "$_gen" || exit 71
 	fi

@@ -4,10 +4,13 @@
 # tests/fixtures/dvf/geo-dvf_*.csv, ',' delimiter, LF, UTF-8, ISO dates, '.' decimals, about
 # 200 bytes a row) on stdout, for the benchmarks: mutations of YEAR (default 2025), each year its
 # own rows. CHANGED percent of the rows (default 0), spread evenly, get another price: the same
-# year republished with corrections. Deterministic: the same arguments give the same bytes.
+# year republished with corrections. RENUMBER (default 0) shifts every id_mutation by that much,
+# as a geo-DVF release renumbers a year when a sale is added before the others: with a larger N,
+# the same rows plus new ones at the end, every id different. Deterministic: the same arguments
+# give the same bytes.
 # About 1 row in 50 holds a quoted field (a street or culture name with a comma, or a doubled
 # quote), so the converter's slow path is exercised too. Values are realistic, not real.
-#   /usr/bin/python3 tests/gen-dvf.py [N [YEAR [CHANGED]]] > dvf.csv
+#   /usr/bin/python3 tests/gen-dvf.py [N [YEAR [CHANGED [RENUMBER]]]] > dvf.csv
 import random
 import sys
 
@@ -41,6 +44,7 @@ def main():
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 1000000
     year = int(sys.argv[2]) if len(sys.argv) > 2 else 2025
     changed = int(sys.argv[3]) if len(sys.argv) > 3 else 0
+    renumber = int(sys.argv[4]) if len(sys.argv) > 4 else 0
     rnd = random.Random(20250107 + year - 2025)
     out = sys.stdout
     out.write(HEADER + "\n")
@@ -62,7 +66,7 @@ def main():
         cc, cn = rnd.choice(CULTURES)
         lots = rnd.random() < 0.25
         row = [
-            "%d-%d" % (year, mutation), date, "000001", nature, valeur,
+            "%d-%d" % (year, mutation + renumber), date, "000001", nature, valeur,
             str(rnd.randint(1, 400)) if rnd.random() < 0.8 else "",
             rnd.choice(("", "", "", "", "B", "T")),
             voie, "%04d" % rnd.randint(1, 9999) if rnd.random() < 0.7 else "B%03d" % rnd.randint(1, 999),
