@@ -71,6 +71,26 @@ static void add_key_text(const struct pgcopy_load *L, struct edu_str *s, const c
 	edu_str_add(s, ")");
 }
 
+/* "k1, k2" over the key columns. */
+static void add_key_list(const struct pgcopy_load *L, struct edu_str *s)
+{
+	for (size_t i = 0, k = 0; i < L->ncols; i++)
+		if (L->cols[i].key)
+			edu_str_add(s, "%s%s", k++ ? ", " : "", L->cols[i].q);
+}
+
+int pgcopy_any(const struct pgcopy_load *L, const char *rel, const char *cond)
+{
+	struct edu_str s = {0};
+	long long n;
+
+	edu_str_add(&s, "SELECT count(*) FROM (SELECT 1 FROM %s s%s%s LIMIT 1) x", rel,
+	            cond ? " WHERE " : "", cond ? cond : "");
+	n = pgcopy_count(L, s.p);
+	edu_str_free(&s);
+	return n > 0;
+}
+
 long long pgcopy_count(const struct pgcopy_load *L, const char *sql)
 {
 	PGresult *res = edu_pg_exec(L->conn, sql, 0, NULL);
@@ -101,12 +121,8 @@ static void check_rows(const struct pgcopy_load *L, const char *rel, const char 
 	PGresult *res;
 
 	/* Numbering every row costs a sort: look for an offending row first. */
-	edu_str_add(&s, "SELECT count(*) FROM (SELECT 1 FROM %s s WHERE %s LIMIT 1) x", rel, cond);
-	if (pgcopy_count(L, s.p) == 0) {
-		edu_str_free(&s);
+	if (!pgcopy_any(L, rel, cond))
 		return;
-	}
-	s.len = 0;
 	/* A freshly filled heap returns rows in insertion order: ctid order is input order. */
 	edu_str_add(&s,
 	            "SELECT line FROM (SELECT row_number() OVER (ORDER BY ctid) + 1 AS line, * "
@@ -124,12 +140,10 @@ static void check_duplicates(const struct pgcopy_load *L, const char *rel)
 	struct edu_str s = {0}, keys = {0}, names = {0}, msg = {0};
 	PGresult *res;
 
-	for (size_t i = 0; i < L->ncols; i++) {
-		if (!L->cols[i].key)
-			continue;
-		edu_str_add(&keys, "%s%s", keys.len ? ", " : "", L->cols[i].q);
-		edu_str_add(&names, "%s%s", names.len ? ", " : "", L->cols[i].name);
-	}
+	add_key_list(L, &keys);
+	for (size_t i = 0; i < L->ncols; i++)
+		if (L->cols[i].key)
+			edu_str_add(&names, "%s%s", names.len ? ", " : "", L->cols[i].name);
 	edu_str_add(
 	    &s, "SELECT count(*) FROM (SELECT 1 FROM %s GROUP BY %s HAVING count(*) > 1 LIMIT 1) x",
 	    rel, keys.p);
@@ -460,9 +474,7 @@ static void upsert(struct pgcopy_load *L)
 	edu_str_add(&s, " AND ");
 	ndata = add_diff(L, &s, "t", "s", "IS NOT DISTINCT FROM");
 	edu_str_add(&s, ") ON CONFLICT (");
-	for (size_t i = 0, k = 0; i < L->ncols; i++)
-		if (L->cols[i].key)
-			edu_str_add(&s, "%s%s", k++ ? ", " : "", L->cols[i].q);
+	add_key_list(L, &s);
 	if (ndata == 0) {
 		edu_str_add(&s, ") DO NOTHING RETURNING true AS ins, ");
 	} else {

@@ -47,6 +47,34 @@ static void parse_swap(struct pgcopy_load *L, const char *arg)
 	free(ms);
 }
 
+/* What the options mean together: the mode, the unit and the -w scope, checked. */
+static void check_args(struct pgcopy_load *L)
+{
+	if (L->append && (L->keys || L->scope))
+		edu_die(EDU_EX_USAGE, "-a appends: it takes neither -k nor -w");
+	if (L->keys && L->scope)
+		edu_die(EDU_EX_USAGE, "-k upserts and -w replaces a scope: choose one");
+	/* A unit is a source id, or a source id and a year: "ivac", "dvf:2023" (sql/005). */
+	if (L->unit) {
+		size_t idlen;
+
+		edu_unit_year(L->unit, &idlen);
+		if (!edu_id_valid(L->unit, idlen))
+			edu_die(EDU_EX_USAGE, "-s %s: not a unit (a source id, or id:YYYY)",
+			        L->unit);
+	}
+	if (L->scope) {
+		char *eq = strchr(L->scope, '=');
+
+		if (eq == NULL || eq == L->scope)
+			edu_die(EDU_EX_USAGE, "-w %s: expected column=value", L->scope);
+		L->scope_name = edu_strndup(L->scope, (size_t)(eq - L->scope));
+		L->scope_val = edu_strdup(eq + 1);
+	}
+	L->mode = L->append ? PGCOPY_APPEND : L->keys ? PGCOPY_UPSERT : PGCOPY_REPLACE;
+}
+
+/* getopt's switch: one case per option, hence its length. */
 static void parse_args(struct pgcopy_load *L, int argc, char **argv)
 {
 	static const struct option longopts[] = {{"dry-run", no_argument, NULL, 'n'},
@@ -118,30 +146,8 @@ static void parse_args(struct pgcopy_load *L, int argc, char **argv)
 	if (argc - optind != 1)
 		edu_usage(SYNOPSIS, 0);
 	L->table = argv[optind];
-	if (L->append && (L->keys || L->scope))
-		edu_die(EDU_EX_USAGE, "-a appends: it takes neither -k nor -w");
-	if (L->keys && L->scope)
-		edu_die(EDU_EX_USAGE, "-k upserts and -w replaces a scope: choose one");
-	/* A unit is a source id, or a source id and a year: "ivac", "dvf:2023" (sql/005). */
-	if (L->unit) {
-		size_t idlen;
-
-		edu_unit_year(L->unit, &idlen);
-		if (!edu_id_valid(L->unit, idlen))
-			edu_die(EDU_EX_USAGE, "-s %s: not a unit (a source id, or id:YYYY)",
-			        L->unit);
-	}
-	if (L->scope) {
-		char *eq = strchr(L->scope, '=');
-
-		if (eq == NULL || eq == L->scope)
-			edu_die(EDU_EX_USAGE, "-w %s: expected column=value", L->scope);
-		L->scope_name = edu_strndup(L->scope, (size_t)(eq - L->scope));
-		L->scope_val = edu_strdup(eq + 1);
-	}
-	L->mode = L->append ? PGCOPY_APPEND : L->keys ? PGCOPY_UPSERT : PGCOPY_REPLACE;
+	check_args(L);
 }
-
 /* The run's history row; the caller checks the result. NULL outcome: the load committed. */
 /* The input rows the load left as they were; an append compares nothing. */
 static long long unchanged(const struct pgcopy_load *L)
@@ -358,17 +364,11 @@ static _Noreturn void copy_failed(const struct pgcopy_load *L, PGresult *res)
 	edu_pg_die(L->conn, res, "COPY");
 }
 
-/* Streams the rows to COPY; returns the row count. */
-static unsigned long long copy_rows(struct pgcopy_load *L, const char *rel)
+/* COPY rel (the input's columns) FROM STDIN, begun. */
+static void start_copy(struct pgcopy_load *L, const char *rel)
 {
-	struct edu_tsv_reader *r = &L->in;
 	struct edu_str s = {0};
-	struct edu_progress prog;
-	unsigned long long n = 0;
-	char *buf = edu_malloc(COPYBUF);
-	size_t len = 0;
 	PGresult *res;
-	int sent = 1;
 
 	edu_str_add(&s, "COPY %s (", rel);
 	pgcopy_add_input_cols(L, &s, "");
@@ -385,7 +385,18 @@ static unsigned long long copy_rows(struct pgcopy_load *L, const char *rel)
 		edu_pg_die(L->conn, res, "COPY");
 	PQclear(res);
 	edu_str_free(&s);
-	L->in_copy = 1;
+}
+
+/* The input's rows to the COPY, in batches of COPYBUF bytes; *sent is 0 when a write failed. */
+static unsigned long long send_rows(struct pgcopy_load *L, int *sent)
+{
+	struct edu_tsv_reader *r = &L->in;
+	struct edu_progress prog;
+	unsigned long long n = 0;
+	char *buf = edu_malloc(COPYBUF);
+	size_t len = 0;
+
+	*sent = 1;
 	edu_progress_init(&prog, "rows", L->progress, 0);
 	for (;;) {
 		/* Flush whenever the next read could block, so that a slow producer's rows reach
@@ -394,22 +405,22 @@ static unsigned long long copy_rows(struct pgcopy_load *L, const char *rel)
 		 * now: a server gone mid-load is reported as such (75), not later as whatever
 		 * the input does next. */
 		if (len > 0 && (len + r->end - r->start > COPYBUF || r->start == r->end)) {
-			sent = PQputCopyData(L->conn, buf, (int)len) == 1 &&
-			       (r->start != r->end ||
-			        (PQflush(L->conn) == 0 && PQconsumeInput(L->conn) == 1));
+			*sent = PQputCopyData(L->conn, buf, (int)len) == 1 &&
+			        (r->start != r->end ||
+			         (PQflush(L->conn) == 0 && PQconsumeInput(L->conn) == 1));
 			len = 0;
-			if (!sent)
+			if (!*sent)
 				break;
 		}
 		if (!edu_tsv_next(r))
 			break;
 		if (r->rowlen + 1 > COPYBUF - len) {
-			if (len > 0 && !(sent = PQputCopyData(L->conn, buf, (int)len) == 1))
+			if (len > 0 && !(*sent = PQputCopyData(L->conn, buf, (int)len) == 1))
 				break;
 			len = 0;
 			if (r->rowlen + 1 > COPYBUF) {
-				if (!(sent = PQputCopyData(L->conn, r->row, (int)r->rowlen) == 1 &&
-				             PQputCopyData(L->conn, "\n", 1) == 1))
+				if (!(*sent = PQputCopyData(L->conn, r->row, (int)r->rowlen) == 1 &&
+				              PQputCopyData(L->conn, "\n", 1) == 1))
 					break;
 				n++;
 				continue;
@@ -421,13 +432,26 @@ static unsigned long long copy_rows(struct pgcopy_load *L, const char *rel)
 		n++;
 		edu_progress_add(&prog, 1);
 	}
-	if (sent && len > 0)
-		sent = PQputCopyData(L->conn, buf, (int)len) == 1;
+	if (*sent && len > 0)
+		*sent = PQputCopyData(L->conn, buf, (int)len) == 1;
 	free(buf);
+	edu_progress_done(&prog);
+	return n;
+}
+
+/* Streams the rows to COPY; returns the row count. */
+static unsigned long long copy_rows(struct pgcopy_load *L, const char *rel)
+{
+	unsigned long long n;
+	PGresult *res;
+	int sent;
+
+	start_copy(L, rel);
+	L->in_copy = 1;
+	n = send_rows(L, &sent);
 	if (sent)
 		PQputCopyEnd(L->conn, NULL);
 	L->in_copy = 0;
-	edu_progress_done(&prog);
 	res = PQgetResult(L->conn);
 	if (PQresultStatus(res) != PGRES_COMMAND_OK)
 		copy_failed(L, res);
@@ -450,13 +474,12 @@ static void stage(struct pgcopy_load *L)
 	struct edu_str s = {0};
 
 	if (L->scope_col == NULL)
-		edu_str_add(&s, "SELECT count(*) FROM (SELECT 1 FROM %s LIMIT 1) e", L->target);
+		L->direct = !pgcopy_any(L, L->target, NULL);
 	else if (L->mode == PGCOPY_REPLACE && L->nkey == 0)
-		edu_str_add(&s, "SELECT count(*) FROM (SELECT 1 FROM %s WHERE %s LIMIT 1) e",
-		            L->target, L->where.p);
-	L->direct = s.len > 0 && pgcopy_count(L, s.p) == 0;
+		L->direct = !pgcopy_any(L, L->target, L->where.p);
+	else
+		L->direct = 0;
 	if (!L->direct) {
-		s.len = 0;
 		edu_str_add(&s,
 		            "CREATE TEMP TABLE %s (LIKE %s INCLUDING CONSTRAINTS) ON COMMIT DROP",
 		            PGCOPY_STAGE, L->target);

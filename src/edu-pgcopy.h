@@ -89,6 +89,11 @@ void pgcopy_add_input_cols(const struct pgcopy_load *L, struct edu_str *s, const
 void pgcopy_add_key_eq(const struct pgcopy_load *L, struct edu_str *s, const char *a,
                        const char *b);
 long long pgcopy_count(const struct pgcopy_load *L, const char *sql);
+/*
+ * Whether rel (aliased s, for cond) holds a row where cond, or any row when cond is NULL: the
+ * cheap question before a costly one.
+ */
+int pgcopy_any(const struct pgcopy_load *L, const char *rel, const char *cond);
 void pgcopy_verbose(const struct pgcopy_load *L, const char *what);
 void pgcopy_check(struct pgcopy_load *L);
 void pgcopy_measure(struct pgcopy_load *L);
