@@ -21,8 +21,8 @@ struct pgcopy_col *pgcopy_find_col(const struct pgcopy_load *L, const char *name
 	return i < 0 ? NULL : &L->cols[i];
 }
 
-/* Resolves the table through the catalog and reads its columns. */
-static void load_catalog(struct pgcopy_load *L)
+/* Resolves the table through the catalog: its oid, its quoted name, the name shown. */
+static void resolve_table(struct pgcopy_load *L)
 {
 	const char *p[1] = {L->table};
 	PGresult *res;
@@ -55,8 +55,14 @@ static void load_catalog(struct pgcopy_load *L)
 	free(qn);
 	free(qr);
 	PQclear(res);
+}
 
-	p[0] = L->oid;
+/* The table's columns, and what each needs: generated, NOT NULL, compared or hashed as text. */
+static void read_columns(struct pgcopy_load *L)
+{
+	const char *p[1] = {L->oid};
+	PGresult *res;
+
 	/* A type without a default btree opclass (json, point) has no '=': compare its text.
 	 * One without a default hash opclass is digested as its text. */
 	res = edu_pg_exec(L->conn,
@@ -90,6 +96,13 @@ static void load_catalog(struct pgcopy_load *L)
 		c->input = c->key = 0;
 	}
 	PQclear(res);
+}
+
+/* Resolves the table through the catalog and reads its columns. */
+static void load_catalog(struct pgcopy_load *L)
+{
+	resolve_table(L);
+	read_columns(L);
 }
 
 /*
@@ -132,12 +145,62 @@ static int cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* -k: the columns named, which must be exactly those of one of the unique indexes in res. */
+static void key_from_option(struct pgcopy_load *L, const PGresult *res)
+{
+	char *list = edu_strdup(L->keys), *save = NULL, **names = NULL;
+	struct edu_str want = {0};
+	size_t n = 0;
+	int found = 0;
+
+	for (char *k = strtok_r(list, ",", &save); k; k = strtok_r(NULL, ",", &save)) {
+		struct pgcopy_col *c = pgcopy_find_col(L, k);
+
+		if (c == NULL)
+			edu_die(EDU_EX_USAGE, "-k %s: no such column in table %s", k, L->shown);
+		if (c->key)
+			edu_die(EDU_EX_USAGE, "-k: column %s given twice", k);
+		c->key = 1;
+		names = edu_realloc(names, (n + 1) * sizeof(*names));
+		names[n++] = k;
+	}
+	if (n == 0)
+		edu_die(EDU_EX_USAGE, "-k: no column");
+	/* Sorted like the catalog query (C collation) to compare the sets. */
+	qsort(names, n, sizeof(*names), cmp_str);
+	for (size_t i = 0; i < n; i++)
+		edu_str_add(&want, "%s%s", i ? "," : "", names[i]);
+	for (int i = 0; i < PQntuples(res); i++)
+		found |= strcmp(PQgetvalue(res, i, 1), want.p) == 0;
+	if (!found)
+		edu_die(EDU_EX_USAGE,
+		        "-k %s: table %s has no unique index on exactly these columns", L->keys,
+		        L->shown);
+	free(names);
+	free(list);
+	edu_str_free(&want);
+}
+
+/* Without -k: the primary key's columns, among the unique indexes in res. */
+static void key_from_primary(struct pgcopy_load *L, const PGresult *res)
+{
+	for (int i = 0; i < PQntuples(res); i++) {
+		char *list, *save = NULL;
+
+		if (*PQgetvalue(res, i, 0) != 't')
+			continue;
+		list = edu_strdup(PQgetvalue(res, i, 1));
+		for (char *k = strtok_r(list, ",", &save); k; k = strtok_r(NULL, ",", &save))
+			pgcopy_find_col(L, k)->key = 1;
+		free(list);
+	}
+}
+
 /* Marks the key: -k columns (which need a unique index) or else the primary key. */
 static void choose_key(struct pgcopy_load *L)
 {
 	PGresult *res;
 	const char *p[1] = {L->oid};
-	struct edu_str want = {0};
 
 	res = edu_pg_exec(L->conn,
 	                  "SELECT i.indisprimary, array_to_string(ARRAY(SELECT a.attname "
@@ -146,51 +209,10 @@ static void choose_key(struct pgcopy_load *L)
 	                  "FROM pg_index i WHERE i.indrelid = $1::oid AND i.indisunique "
 	                  "AND i.indpred IS NULL AND i.indexprs IS NULL",
 	                  1, p);
-	if (L->keys) {
-		char *list = edu_strdup(L->keys), *save = NULL, **names = NULL;
-		size_t n = 0;
-		int found = 0;
-
-		for (char *k = strtok_r(list, ",", &save); k; k = strtok_r(NULL, ",", &save)) {
-			struct pgcopy_col *c = pgcopy_find_col(L, k);
-
-			if (c == NULL)
-				edu_die(EDU_EX_USAGE, "-k %s: no such column in table %s", k,
-				        L->shown);
-			if (c->key)
-				edu_die(EDU_EX_USAGE, "-k: column %s given twice", k);
-			c->key = 1;
-			names = edu_realloc(names, (n + 1) * sizeof(*names));
-			names[n++] = k;
-		}
-		if (n == 0)
-			edu_die(EDU_EX_USAGE, "-k: no column");
-		/* Sorted like the catalog query (C collation) to compare the sets. */
-		qsort(names, n, sizeof(*names), cmp_str);
-		for (size_t i = 0; i < n; i++)
-			edu_str_add(&want, "%s%s", i ? "," : "", names[i]);
-		for (int i = 0; i < PQntuples(res); i++)
-			found |= strcmp(PQgetvalue(res, i, 1), want.p) == 0;
-		if (!found)
-			edu_die(EDU_EX_USAGE,
-			        "-k %s: table %s has no unique index on exactly these columns",
-			        L->keys, L->shown);
-		free(names);
-		free(list);
-		edu_str_free(&want);
-	} else {
-		for (int i = 0; i < PQntuples(res); i++) {
-			char *list, *save = NULL;
-
-			if (*PQgetvalue(res, i, 0) != 't')
-				continue;
-			list = edu_strdup(PQgetvalue(res, i, 1));
-			for (char *k = strtok_r(list, ",", &save); k;
-			     k = strtok_r(NULL, ",", &save))
-				pgcopy_find_col(L, k)->key = 1;
-			free(list);
-		}
-	}
+	if (L->keys)
+		key_from_option(L, res);
+	else
+		key_from_primary(L, res);
 	PQclear(res);
 	for (size_t i = 0; i < L->ncols; i++) {
 		if (!L->cols[i].key)
