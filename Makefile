@@ -12,7 +12,7 @@ MAN7 = $(wildcard man/*.7)
 SHELLSCRIPTS = $(wildcard pipelines/*.sh) $(wildcard tests/*.sh) $(wildcard tests/t/*.t) .ci/run \
 	$(wildcard tests/fuzz/*.sh)
 
-.PHONY: all install uninstall clean check lint deps bench demo demo-stop db sources fuzz check-valgrind
+.PHONY: all install uninstall clean check lint deps bench demo demo-stop demo-clean db sources fuzz check-valgrind
 .PHONY: pipeline check-updates status
 # The source ids, from the one list: config/sources.json (jq is installed by make deps).
 # (SOURCES is the user's: make pipeline SOURCES="ivac dvf:2024".)
@@ -181,6 +181,10 @@ demo: deps all
 
 demo-stop:
 	@sh pipelines/demo.sh stop
+
+# The demo's database stopped and removed wherever it lives, then .demo; `make clean` keeps them.
+demo-clean:
+	@sh pipelines/demo.sh clean
 
 # Applies sql/ in order (idempotent); connection from DATABASE_URL or libpq's environment, and
 # the settings file (.env, or EDU_ENV) for these and the targets below.
