@@ -85,32 +85,26 @@ FUZZ_CPPFLAGS = $(CPPFLAGS) -DEDU_FUZZ $(PQ_CFLAGS) -Isrc -Isrc/lib -Itests/fuzz
 .SECONDARY: $(patsubst %,$(FR)/tests/fuzz/%.o,$(FUZZERS) fuzz replay) \
 	$(patsubst %,$(FL)/tests/fuzz/%.o,$(FUZZERS) fuzz)
 
-# The parts of a tool each harness links, one line each.
-$(FR)/fuzz-csv2tsv $(FL)/fuzz-csv2tsv: LDLIBS = $(CSV_LIBS)
-$(FR)/fuzz-csv2tsv: $(FR)/src/edu-csv2tsv-convert.o $(FR)/src/edu-csv2tsv-io.o
-$(FL)/fuzz-csv2tsv: $(FL)/src/edu-csv2tsv-convert.o $(FL)/src/edu-csv2tsv-io.o
-$(FR)/fuzz-map: $(FR)/src/edu-normalize-map.o $(FR)/src/edu-normalize-rules.o
-$(FL)/fuzz-map: $(FL)/src/edu-normalize-map.o $(FL)/src/edu-normalize-rules.o
-$(FR)/fuzz-rules: $(FR)/src/edu-normalize-rules.o
-$(FL)/fuzz-rules: $(FL)/src/edu-normalize-rules.o
-
-$(FR)/%.o: %.c $(FUZZ_HEADERS) config.mk .build-flags
-	@mkdir -p $(@D)
-	$(CC) $(FUZZ_CPPFLAGS) $(CFLAGS) -c -o $@ $<
-$(FR)/libedu.a: $(LIBSRC:%.c=$(FR)/%.o)
-	rm -f $@
-	ar rcs $@ $^
-$(FR)/fuzz-%: $(FR)/tests/fuzz/%.o $(FR)/tests/fuzz/fuzz.o $(FR)/tests/fuzz/replay.o $(FR)/libedu.a
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(filter %.o,$^) $(FR)/libedu.a $(LDLIBS)
-
-$(FL)/%.o: %.c $(FUZZ_HEADERS) config.mk
-	@mkdir -p $(@D)
-	$(FUZZ_CC) $(FUZZ_CPPFLAGS) $(FUZZ_CFLAGS) -c -o $@ $<
-$(FL)/libedu.a: $(LIBSRC:%.c=$(FL)/%.o)
-	rm -f $@
-	ar rcs $@ $^
-$(FL)/fuzz-%: $(FL)/tests/fuzz/%.o $(FL)/tests/fuzz/fuzz.o $(FL)/libedu.a
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $(filter %.o,$^) $(FL)/libedu.a $(LDLIBS)
+# fuzz_build DIR,CC,CFLAGS,MAIN,LINKFLAGS,DEPS: the rules of one of the two builds, written once:
+# objects, library and harnesses under DIR, compiled with CC and CFLAGS (DEPS: rebuilt when the
+# build's flags change), linked with MAIN (the replay's main; libFuzzer brings its own) and
+# LINKFLAGS; then the parts of a tool each harness links, one line each.
+define fuzz_build
+$(1)/%.o: %.c $$(FUZZ_HEADERS) config.mk $(6)
+	@mkdir -p $$(@D)
+	$(2) $$(FUZZ_CPPFLAGS) $(3) -c -o $$@ $$<
+$(1)/libedu.a: $$(LIBSRC:%.c=$(1)/%.o)
+	rm -f $$@
+	ar rcs $$@ $$^
+$(1)/fuzz-%: $(1)/tests/fuzz/%.o $(1)/tests/fuzz/fuzz.o $(4) $(1)/libedu.a
+	$(2) $(5) -o $$@ $$(filter %.o,$$^) $(1)/libedu.a $$(LDLIBS)
+$(1)/fuzz-csv2tsv: LDLIBS = $$(CSV_LIBS)
+$(1)/fuzz-csv2tsv: $(1)/src/edu-csv2tsv-convert.o $(1)/src/edu-csv2tsv-io.o
+$(1)/fuzz-map: $(1)/src/edu-normalize-map.o $(1)/src/edu-normalize-rules.o
+$(1)/fuzz-rules: $(1)/src/edu-normalize-rules.o
+endef
+$(eval $(call fuzz_build,$(FR),$$(CC),$$(CFLAGS),$(FR)/tests/fuzz/replay.o,$$(CFLAGS) $$(LDFLAGS),.build-flags))
+$(eval $(call fuzz_build,$(FL),$$(FUZZ_CC),$$(FUZZ_CFLAGS),,$$(FUZZ_CFLAGS) -fsanitize=fuzzer,))
 
 # Runs each harness for FUZZ_SECONDS on tests/fuzz/corpus/NAME (made, not committed), seeded
 # from tests/fuzz/seeds/NAME; fails on any crash, hang or sanitizer report (tests/fuzz/run.sh).
