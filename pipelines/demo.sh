@@ -63,7 +63,7 @@ fi
 # The pipelines' tools take DATABASE_URL or libpq's environment; psql below needs one of them,
 # given as the pipelines give it (edu_psql, pipelines/env.sh: the password never in argv).
 psqlq() {
-	bash -c '. "$1" && shift && edu_psql "$@"' demo "$root/pipelines/env.sh" "$@"
+	bash "$root/pipelines/env.sh" --psql "$@"
 }
 sh sql/migrate.sh >/dev/null || die $? "the migrations failed"
 
