@@ -51,7 +51,8 @@ EDU_LOGGED=0     # 1 once the script's own line is in the import log (refresh.sh
 EDU_T0=${EPOCHREALTIME/[.,]/}
 EDU_STARTED=$(date +%Y-%m-%dT%H:%M:%S.%6N%z)
 
-# edu_getopts "$@": the options every pipeline takes; the caller then shifts $((OPTIND - 1)).
+# edu_getopts "$@": the options every pipeline takes, then the copy of its output (edu_capture);
+# the caller then shifts $((OPTIND - 1)).
 #   -n  rehearsal: download without recording, convert, normalize, and load with edu-pgcopy -n,
 #       which prints the counts a real load would make and rolls back
 #   -R  load only: do not refresh the materialized views (a caller running several pipelines
@@ -72,6 +73,7 @@ edu_getopts() {
 		'?' | :) echo "usage: $EDU_SCRIPT [-${EDU_OPTS:-}hnR]${EDU_ARGS:+ $EDU_ARGS}" >&2; exit 64 ;;
 		esac
 	done
+	edu_capture
 }
 
 # edu_valid_unit UNIT: true for a source id ('ivac') or a per-year unit ('dvf:2024'). Ids name
@@ -91,20 +93,25 @@ edu_ids() {
 
 # A work directory of our own, never a fixed path, so two runs never share partial files.
 EDU_WORK=$(mktemp -d "${TMPDIR:-/tmp}/edu-pipeline.XXXXXX") || edu_fail 71 "cannot create a work directory"
-# The script's output is also kept in the work directory: stdout for edu-pgcopy's summary line,
-# stderr for the failing stage's first diagnostic. A terminal's stderr is left alone, so that
-# the tools still show their progress meter; the diagnostic is then the script's own line.
+# edu_capture: the script's output is also kept in the work directory: stdout for edu-pgcopy's
+# summary line, stderr for the failing stage's first diagnostic. Started by edu_getopts, so only
+# in a source's pipeline, the one kind of script that reads the copies (refresh.sh and status.sh
+# read none). A terminal's stderr is left alone, so that the tools still show their progress
+# meter; the diagnostic is then the script's own line.
 # The copies ignore the signals that stop a job (a service manager's SIGTERM to every process,
 # Ctrl-C's SIGINT to the process group): they end when the script closes its output, so that
 # the script, dying of the signal, still says why and records it, rather than dying of SIGPIPE.
-exec {EDU_FD_OUT}>&1 {EDU_FD_ERR}>&2
-exec > >(trap '' HUP INT TERM && exec tee -a "$EDU_WORK/stdout")
-EDU_TEE_OUT=$!
+EDU_TEE_OUT=
 EDU_TEE_ERR=
-if [ ! -t 2 ]; then
-	exec 2> >(trap '' HUP INT TERM && exec tee -a "$EDU_WORK/stderr" >&"$EDU_FD_ERR")
-	EDU_TEE_ERR=$!
-fi
+edu_capture() {
+	exec {EDU_FD_OUT}>&1 {EDU_FD_ERR}>&2
+	exec > >(trap '' HUP INT TERM && exec tee -a "$EDU_WORK/stdout")
+	EDU_TEE_OUT=$!
+	if [ ! -t 2 ]; then
+		exec 2> >(trap '' HUP INT TERM && exec tee -a "$EDU_WORK/stderr" >&"$EDU_FD_ERR")
+		EDU_TEE_ERR=$!
+	fi
+}
 trap 'edu_exit' EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
@@ -119,12 +126,14 @@ edu_exit() {
 	# The copies of our output end here, so that they hold everything before they are read. An
 	# exit inside a redirected function leaves a copy of the pipe open until the shell ends: the
 	# wait for tee is then bounded.
-	exec 1>&"$EDU_FD_OUT" 2>&"$EDU_FD_ERR"
 	local i
-	for ((i = 0; i < 40; i++)); do
-		kill -0 "$EDU_TEE_OUT" ${EDU_TEE_ERR:+"$EDU_TEE_ERR"} 2>/dev/null || break
-		sleep 0.05
-	done
+	if [ -n "$EDU_TEE_OUT" ]; then
+		exec 1>&"$EDU_FD_OUT" 2>&"$EDU_FD_ERR"
+		for ((i = 0; i < 40; i++)); do
+			kill -0 "$EDU_TEE_OUT" ${EDU_TEE_ERR:+"$EDU_TEE_ERR"} 2>/dev/null || break
+			sleep 0.05
+		done
+	fi
 	[ "$EDU_LOGGED" -eq 1 ] || [ -z "$EDU_UNIT" ] || edu_log_run "$s" "$(edu_diag "$s")"
 	rm -rf "$EDU_WORK"
 	exit "$s"
