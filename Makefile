@@ -113,7 +113,8 @@ fuzz: deps $(FUZZ_BIN)
 
 # What a run needs, with the project directory gone: the tools and pages, and under DATADIR the
 # scripts and mapping files, the sources config, the migrations, the schedules (deploy/, with
-# the installed paths) and .env.example. lib.sh learns where the tools are, for cron's short PATH.
+# the installed paths, a unit's drop-in directory too) and .env.example. lib.sh learns where the
+# tools are, for cron's short PATH.
 RUNSCRIPTS = $(filter-out pipelines/demo.sh,$(wildcard pipelines/*.sh))
 install: all
 	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man7
@@ -126,7 +127,8 @@ install: all
 	sed 's|^EDU_BINDIR=$$|EDU_BINDIR=$(BINDIR)|' pipelines/lib.sh >$(DESTDIR)$(DATADIR)/pipelines/lib.sh
 	cp -f config/sources.json $(DESTDIR)$(DATADIR)/config/
 	cp -f sql/*.sql sql/migrate.sh $(DESTDIR)$(DATADIR)/sql/
-	for f in deploy/*; do \
+	for f in deploy/* deploy/*.d/*; do \
+		if [ -d $$f ]; then mkdir -p $(DESTDIR)$(DATADIR)/$$f && continue || exit; fi; \
 		sed -e 's|@DATADIR@|$(DATADIR)|g' -e 's|@BINDIR@|$(BINDIR)|g' $$f >$(DESTDIR)$(DATADIR)/$$f || exit; \
 	done
 	cp -f .env.example $(DESTDIR)$(DATADIR)/
