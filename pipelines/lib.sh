@@ -80,15 +80,23 @@ edu_getopts() {
 # scripts, files and history rows, so anything else (a path, a pattern) is never used.
 edu_valid_unit() { [[ $1 =~ ^[a-z][a-z0-9_]*(:[0-9]{4})?$ ]]; }
 
-# edu_ids: the source ids of the config, one per line. A malformed id stops the script (78): call
-# it in a subshell, ids=$(edu_ids) || exit, since an exit inside a redirected function leaves a
-# copy of the script's output open.
-edu_ids() {
+# edu_sources: the sources of the config, one per line: id, table and the views it feeds
+# (space-separated), tab-separated, so that a job reads the config once. A malformed id stops
+# the script (78): call it in a subshell, out=$(edu_sources) || exit, since an exit inside a
+# redirected function leaves a copy of the script's output open.
+edu_sources() {
 	local out
-	out=$(jq -r '.sources[] | .id | if type == "string" and test("\\A[a-z][a-z0-9_]*\\z") then .
-		else error("source id \(tojson): not a name of the form [a-z][a-z0-9_]*") end' \
+	out=$(jq -r '.sources[] | (.id | if type == "string" and test("\\A[a-z][a-z0-9_]*\\z") then .
+		else error("source id \(tojson): not a name of the form [a-z][a-z0-9_]*") end) as $id
+		| [$id, .table, ([.views[]?] | join(" "))] | @tsv' \
 		"$EDU_SOURCES" 2>&1) || edu_fail 78 "$EDU_SOURCES: ${out#jq: error (at *): }"
 	printf '%s\n' "$out"
+}
+# edu_ids: the source ids of the config, one per line (edu_sources, and called the same way).
+edu_ids() {
+	local out
+	out=$(edu_sources) || exit
+	printf '%s\n' "$out" | cut -f 1
 }
 
 # A work directory of our own, never a fixed path, so two runs never share partial files.
@@ -308,7 +316,9 @@ edu_redact() {
 	printf '%s' "$t"
 }
 
-# edu_q TEXT: TEXT as one log field value: in double quotes, on one line, secrets removed.
+# edu_q TEXT: TEXT as one log field value: in double quotes, on one line, secrets removed. Free
+# text enters a log line only through it, so that it is redacted once, before the quoting
+# changes what a secret looks like; edu_log writes the line as it is given.
 edu_q() {
 	local t
 	t=$(edu_redact "$1")
@@ -320,11 +330,12 @@ edu_q() {
 # (default data/logs under the top directory), one line per event, under a lock so that
 # parallel scripts never mix their lines. A log past EDU_LOG_MAX_KB (default 5120; 0: never)
 # becomes LOG.log.1, so a log never holds more than twice that. A log that cannot be written
-# is said on stderr once and never stops the run.
+# is said on stderr once and never stops the run. The FIELDs are names, numbers and values
+# quoted by edu_q (free text, redacted there).
 edu_log() {
 	local log=$1 dir=${EDU_LOG_DIR:-$EDU_TOP/data/logs} max=${EDU_LOG_MAX_KB:-5120} line
 	shift
-	line="$(date -u +%Y-%m-%dT%H:%M:%SZ) $(edu_redact "$*")"
+	line="$(date -u +%Y-%m-%dT%H:%M:%SZ) $*"
 	case $max in '' | *[!0-9]*) max=5120 ;; esac
 	if ! { mkdir -p "$dir" && : >>"$dir/$log.log"; } 2>/dev/null; then
 		[ -n "${EDU_LOG_WARNED:-}" ] || printf '%s: %s: cannot write the log\n' "$EDU_SCRIPT" "$dir/$log.log" >&2
@@ -347,7 +358,8 @@ edu_seconds() {
 }
 
 # edu_diag STATUS: why the script failed, in one line: the first line the failing program wrote
-# on stderr (its first diagnostic), else the script's own message.
+# on stderr (its first diagnostic), else the script's own message. As written: each place it
+# goes (the log line, the history row) removes the secrets once.
 edu_diag() {
 	local d=
 	[ "$1" -ne 0 ] || return 0
@@ -356,7 +368,7 @@ edu_diag() {
 	fi
 	[ -n "$d" ] || d=$EDU_FAIL_MSG
 	[ -n "$d" ] || d=$(head -n 1 "$EDU_WORK/stderr" 2>/dev/null)
-	edu_redact "$d"
+	printf '%s' "$d"
 }
 
 # edu_log_run STATUS DIAGNOSTIC: the script's line in the import log; for a failure that
@@ -426,7 +438,7 @@ SQL
 edu_record_failure() {
 	local r
 	edu_psql -v unit="$EDU_UNIT" -v stage="$EDU_STAGE" -v started="$EDU_STARTED" -v status="$1" \
-		-v diag="$2" -v job="${EDU_RUN_ID:-}" >/dev/null 2>"$EDU_WORK/record.err" <<'SQL'
+		-v diag="$(edu_redact "$2")" -v job="${EDU_RUN_ID:-}" >/dev/null 2>"$EDU_WORK/record.err" <<'SQL'
 select monitoring.attempt(:'unit', :'stage', :'started', 'failed', :status, nullif(:'diag', ''),
 	null, null, null, null, nullif(:'job', ''), null, null)
 SQL
