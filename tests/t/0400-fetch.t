@@ -11,19 +11,8 @@ cp "$IVAC" "$T/www/ivac.csv"
 cp "$FIX/http/script.json" "$T/"
 cp "$FIX/insee-communes/geo-api-communes_fields-code-nom-centre_first500.json" "$T/www/communes.json"
 gzip -9nc "$FIX/dvf/geo-dvf_full-csv_2025_dept01_first70rows_TRANSCRIBED.csv" >"$T/www/full.csv.gz"
-(cd "$T/www" && cp "$FIX/dvf/valeursfoncieres-2020_excerpt-172rows.txt" valeursfoncieres-2024.txt &&
-	/usr/bin/python3 -m zipfile -c vf2024.zip valeursfoncieres-2024.txt)
-# The API describes the served 2024 zip truly (size and SHA-1), as data.gouv.fr does: edu-fetch
-# checks the bytes against them (tests/t/0401-fetch-published.t).
-jq --argjson n "$(wc -c <"$T/www/vf2024.zip")" --arg s "$(sha1sum <"$T/www/vf2024.zip" | cut -c1-40)" \
-	'(.resources[] | select(.title == "valeursfoncieres-2024.txt.zip")) |= (.filesize = $n | .checksum.value = $s)' \
-	"$FIX/http/dataset-dvf.json" >"$T/dataset-dvf.json"
-httpd_start "$T/script.json" "$T/www"
-sed "s|@BASE@|$BASE|g; s|@T@|$T|g" "$FIX/http/sources.json" >"$T/sources.json"
-EDU_SOURCES=$T/sources.json
-export EDU_SOURCES
-newdb edu_t0400 || exit 1
-sh "$EDU_ROOT/sql/migrate.sh" >/dev/null || { echo "Bail out! sql/migrate.sh failed"; exit 1; }
+http_world
+schema_db edu_t0400
 
 sha() { sha256sum "$1" | cut -d' ' -f1; }
 size() { wc -c <"$1" | tr -d ' '; }
@@ -294,10 +283,7 @@ log_clear
 printf '\0EDU-ABORT: upstream transfer failed\n' >"$T/mark"
 mark_len=$(wc -c <"$T/mark")
 stalled() { # stalled: wait until the body of /stall started, then a little more
-	for _ in $(seq 100); do
-		[ "$(requests /stall)" -ge 1 ] && break
-		sleep 0.05
-	done
+	wait_for asked /stall
 	sleep 0.5
 }
 cp "$T/out/keep.csv" "$T/out/stall.csv"

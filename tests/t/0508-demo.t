@@ -8,7 +8,7 @@
 . "$EDU_ROOT/tests/pipelines.sh"
 
 demo=$T/demo
-pl_db t0508
+schema_db t0508
 # The sources and their tables, read from the config as the demo reads them.
 ids=$(jq -r '.sources[].id' "$EDU_SOURCES")
 n=$(echo "$ids" | wc -l)

@@ -7,7 +7,7 @@
 . "$EDU_ROOT/tests/pipelines.sh"
 unset EDU_SLACK_WEBHOOK EDU_SMTP_URL EDU_SENDGRID_API_KEY EDU_RUN_ID
 export EDU_LOCK=$T/refresh.lock
-pl_db t0700
+schema_db t0700
 fx=$EDU_ROOT/tests/fixtures
 pl_source ivac "$fx/ivac-colleges/fr-en-indicateurs-valeur-ajoutee-colleges_ods-export_first500.csv"
 
