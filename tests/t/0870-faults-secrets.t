@@ -115,6 +115,8 @@ like_out '^ivac: FAILED \(exit 75\): at fetch: edu-fetch: cannot reach \[secret\
 	"$FAULT: the report says it, redacted"
 jq -r 'select(.method == "POST") | .body' "$HTTPD_LOG" >"$T/posted"
 is "$(leaks "$OUT" "$ERR" "$EDU_LOG_DIR"/*.log "$T/posted")" 0 "$FAULT: no secret in the report, stderr, logs or messages"
+ok "$(grep -q 'error="edu-fetch: cannot reach \[secret\] nor \[secret\]: refused"' "$EDU_LOG_DIR/import.log"; echo $?)" \
+	"$FAULT: the log line has the diagnostic, redacted"
 is "$(sql "select diagnostic from monitoring.runs where unit = 'ivac' order by id desc limit 1")" \
 	"edu-fetch: cannot reach [secret] nor [secret]: refused" "$FAULT: nor in the history"
 
