@@ -26,9 +26,7 @@ FAULT_STATUS=0
 FAULT_TABLES=
 GOOD=$FIX/ivac-colleges/fr-en-indicateurs-valeur-ajoutee-colleges_ods-export_first500.csv
 faults_db() {
-	unset EDU_SLACK_WEBHOOK EDU_SMTP_URL EDU_SENDGRID_API_KEY EDU_RUN_ID
-	export EDU_LOCK=$T/refresh.lock
-	schema_db "$1"
+	pl_job "$1"
 	pl_source ivac "$GOOD"
 	pl_run ivac "${@:2}"
 	# shellcheck disable=SC2154 # status: set by run (tests/lib.sh)
@@ -122,13 +120,7 @@ waiting_on_lock() {
 	[ "$(sql "select count(*) from pg_locks where not granted and locktype = 'relation'")" -gt 0 ]
 }
 
-skip_case() {
-	local i
-	for ((i = 0; i < $1; i++)); do
-		_n=$((_n + 1))
-		echo "ok $_n # skip $FAULT: $2"
-	done
-}
+skip_case() { skip "$1" "$FAULT: $2"; }
 
 tls_start() {
 	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 \

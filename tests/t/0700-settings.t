@@ -6,9 +6,7 @@
 # [a-z][a-z0-9_]* (:YYYY), an unknown source) are the fault matrix's: tests/t/0860-faults-config.t.
 . "${EDU_ROOT:-.}/tests/lib.sh"
 . "$EDU_ROOT/tests/pipelines.sh"
-unset EDU_SLACK_WEBHOOK EDU_SMTP_URL EDU_SENDGRID_API_KEY EDU_RUN_ID
-export EDU_LOCK=$T/refresh.lock
-schema_db t0700
+pl_job t0700
 fx=$EDU_ROOT/tests/fixtures
 pl_source ivac "$fx/ivac-colleges/fr-en-indicateurs-valeur-ajoutee-colleges_ods-export_first500.csv"
 

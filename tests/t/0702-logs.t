@@ -8,9 +8,7 @@
 . "${EDU_ROOT:-.}/tests/lib.sh"
 . "$EDU_ROOT/tests/pipelines.sh"
 . "$EDU_ROOT/tests/httpd.sh"
-unset EDU_SLACK_WEBHOOK EDU_SMTP_URL EDU_SENDGRID_API_KEY EDU_RUN_ID
-export EDU_LOCK=$T/refresh.lock
-schema_db t0702
+pl_job t0702
 fx=$EDU_ROOT/tests/fixtures
 echo '{"/hook/T000/B000/s3cret-hook-token": {"status": 200, "body": "ok"}}' >"$T/script.json"
 httpd_start "$T/script.json" "$T/www"

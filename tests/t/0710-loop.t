@@ -8,9 +8,8 @@
 . "${EDU_ROOT:-.}/tests/lib.sh"
 . "$EDU_ROOT/tests/pipelines.sh"
 . "$EDU_ROOT/tests/httpd.sh"
-unset EDU_SLACK_WEBHOOK EDU_SMTP_URL EDU_SENDGRID_API_KEY EDU_RUN_ID
-export EDU_LOCK=$T/refresh.lock EDU_STATUS_FILE=$T/status/STATUS.md
-schema_db t0710
+pl_job t0710
+export EDU_STATUS_FILE=$T/status/STATUS.md
 fx=$EDU_ROOT/tests/fixtures
 onisep=$fx/onisep/ideo-structures-secondaire_built.csv
 annuaire=$fx/annuaire-education/fr-en-annuaire-education_dept35_2023-06.csv

@@ -11,11 +11,9 @@
 . "$EDU_ROOT/tests/pipelines.sh"
 . "$EDU_ROOT/tests/httpd.sh"
 . "$EDU_ROOT/tests/faults.sh"
-unset EDU_SLACK_WEBHOOK EDU_SMTP_URL EDU_SENDGRID_API_KEY EDU_RUN_ID
-export EDU_LOCK=$T/refresh.lock
 
 good=$GOOD
-schema_db t0870
+pl_job t0870
 cp "$good" "$T/ivac.csv"
 pl_rename_header "$FIX/annuaire-education/fr-en-annuaire-education_dept35_2023-06.csv" \
 	Nom_etablissement Nom_de_l_etablissement "$T/annuaire.csv"
