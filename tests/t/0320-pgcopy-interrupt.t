@@ -21,9 +21,9 @@ copying() { # a COPY on the server has received rows (wait_for copying)
 gone() { # no edu-pgcopy session is left on the server (wait_for gone)
 	[ "$(sql "select count(*) from pg_stat_activity where application_name = 'edu-pgcopy'")" = 0 ]
 }
-
-for sig in TERM KILL; do
-	sum=$(table_sum communes)
+# slow_load: edu-pgcopy -k code_insee communes in the background ($pid), fed through a fifo by
+# slow ($gen); true once its rows reached the server's COPY.
+slow_load() {
 	rm -f "$T/fifo"
 	mkfifo "$T/fifo"
 	slow >"$T/fifo" &
@@ -31,6 +31,11 @@ for sig in TERM KILL; do
 	edu-pgcopy -k code_insee communes <"$T/fifo" >"$OUT" 2>"$ERR" &
 	pid=$!
 	wait_for copying
+}
+
+for sig in TERM KILL; do
+	sum=$(table_sum communes)
+	slow_load
 	ok $? "SIG$sig: rows reached the server's COPY before the signal"
 	kill -s "$sig" "$pid"
 	wait "$pid"
@@ -76,13 +81,7 @@ if sh "$EDU_ROOT/tests/pg.sh" start "$pg2" fast; then
 		schema_db t0320b
 		sql "insert into communes (code_insee, nom) values ('00001', 'before')" >/dev/null
 		sum=$(table_sum communes)
-		rm -f "$T/fifo"
-		mkfifo "$T/fifo"
-		slow >"$T/fifo" &
-		gen=$!
-		edu-pgcopy -k code_insee communes <"$T/fifo" >"$OUT" 2>"$ERR" &
-		pid=$!
-		wait_for copying
+		slow_load
 		ok $? "rows reached the COPY before the server stopped"
 		sh "$EDU_ROOT/tests/pg.sh" stop "$pg2"
 		wait "$pid"
