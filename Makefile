@@ -12,7 +12,7 @@ MAN7 = $(wildcard man/*.7)
 SHELLSCRIPTS = $(wildcard pipelines/*.sh) $(wildcard tests/*.sh) $(wildcard tests/t/*.t) .ci/run \
 	$(wildcard tests/fuzz/*.sh)
 
-.PHONY: all install uninstall clean check lint deps bench demo demo-stop db sources fuzz check-valgrind
+.PHONY: all install uninstall clean check lint deps bench demo demo-stop demo-clean db sources fuzz check-valgrind
 .PHONY: pipeline check-updates status
 # The source ids, from the one list: config/sources.json (jq is installed by make deps).
 # (SOURCES is the user's: make pipeline SOURCES="ivac dvf:2024".)
@@ -86,32 +86,26 @@ FUZZ_CPPFLAGS = $(CPPFLAGS) -DEDU_FUZZ $(PQ_CFLAGS) -Isrc -Isrc/lib -Itests/fuzz
 .SECONDARY: $(patsubst %,$(FR)/tests/fuzz/%.o,$(FUZZERS) fuzz replay) \
 	$(patsubst %,$(FL)/tests/fuzz/%.o,$(FUZZERS) fuzz)
 
-# The parts of a tool each harness links, one line each.
-$(FR)/fuzz-csv2tsv $(FL)/fuzz-csv2tsv: LDLIBS = $(CSV_LIBS)
-$(FR)/fuzz-csv2tsv: $(FR)/src/edu-csv2tsv-convert.o $(FR)/src/edu-csv2tsv-io.o
-$(FL)/fuzz-csv2tsv: $(FL)/src/edu-csv2tsv-convert.o $(FL)/src/edu-csv2tsv-io.o
-$(FR)/fuzz-map: $(FR)/src/edu-normalize-map.o $(FR)/src/edu-normalize-rules.o
-$(FL)/fuzz-map: $(FL)/src/edu-normalize-map.o $(FL)/src/edu-normalize-rules.o
-$(FR)/fuzz-rules: $(FR)/src/edu-normalize-rules.o
-$(FL)/fuzz-rules: $(FL)/src/edu-normalize-rules.o
-
-$(FR)/%.o: %.c $(FUZZ_HEADERS) config.mk .build-flags
-	@mkdir -p $(@D)
-	$(CC) $(FUZZ_CPPFLAGS) $(CFLAGS) -c -o $@ $<
-$(FR)/libedu.a: $(LIBSRC:%.c=$(FR)/%.o)
-	rm -f $@
-	ar rcs $@ $^
-$(FR)/fuzz-%: $(FR)/tests/fuzz/%.o $(FR)/tests/fuzz/fuzz.o $(FR)/tests/fuzz/replay.o $(FR)/libedu.a
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(filter %.o,$^) $(FR)/libedu.a $(LDLIBS)
-
-$(FL)/%.o: %.c $(FUZZ_HEADERS) config.mk
-	@mkdir -p $(@D)
-	$(FUZZ_CC) $(FUZZ_CPPFLAGS) $(FUZZ_CFLAGS) -c -o $@ $<
-$(FL)/libedu.a: $(LIBSRC:%.c=$(FL)/%.o)
-	rm -f $@
-	ar rcs $@ $^
-$(FL)/fuzz-%: $(FL)/tests/fuzz/%.o $(FL)/tests/fuzz/fuzz.o $(FL)/libedu.a
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $(filter %.o,$^) $(FL)/libedu.a $(LDLIBS)
+# fuzz_build DIR,CC,CFLAGS,MAIN,LINKFLAGS,DEPS: the rules of one of the two builds, written once:
+# objects, library and harnesses under DIR, compiled with CC and CFLAGS (DEPS: rebuilt when the
+# build's flags change), linked with MAIN (the replay's main; libFuzzer brings its own) and
+# LINKFLAGS; then the parts of a tool each harness links, one line each.
+define fuzz_build
+$(1)/%.o: %.c $$(FUZZ_HEADERS) config.mk $(6)
+	@mkdir -p $$(@D)
+	$(2) $$(FUZZ_CPPFLAGS) $(3) -c -o $$@ $$<
+$(1)/libedu.a: $$(LIBSRC:%.c=$(1)/%.o)
+	rm -f $$@
+	ar rcs $$@ $$^
+$(1)/fuzz-%: $(1)/tests/fuzz/%.o $(1)/tests/fuzz/fuzz.o $(4) $(1)/libedu.a
+	$(2) $(5) -o $$@ $$(filter %.o,$$^) $(1)/libedu.a $$(LDLIBS)
+$(1)/fuzz-csv2tsv: LDLIBS = $$(CSV_LIBS)
+$(1)/fuzz-csv2tsv: $(1)/src/edu-csv2tsv-convert.o $(1)/src/edu-csv2tsv-io.o
+$(1)/fuzz-map: $(1)/src/edu-normalize-map.o $(1)/src/edu-normalize-rules.o
+$(1)/fuzz-rules: $(1)/src/edu-normalize-rules.o
+endef
+$(eval $(call fuzz_build,$(FR),$$(CC),$$(CFLAGS),$(FR)/tests/fuzz/replay.o,$$(CFLAGS) $$(LDFLAGS),.build-flags))
+$(eval $(call fuzz_build,$(FL),$$(FUZZ_CC),$$(FUZZ_CFLAGS),,$$(FUZZ_CFLAGS) -fsanitize=fuzzer,))
 
 # Runs each harness for FUZZ_SECONDS on tests/fuzz/corpus/NAME (made, not committed), seeded
 # from tests/fuzz/seeds/NAME; fails on any crash, hang or sanitizer report (tests/fuzz/run.sh).
@@ -120,7 +114,8 @@ fuzz: deps $(FUZZ_BIN)
 
 # What a run needs, with the project directory gone: the tools and pages, and under DATADIR the
 # scripts and mapping files, the sources config, the migrations, the schedules (deploy/, with
-# the installed paths) and .env.example. lib.sh learns where the tools are, for cron's short PATH.
+# the installed paths, a unit's drop-in directory too) and .env.example. lib.sh learns where the
+# tools are, for cron's short PATH.
 RUNSCRIPTS = $(filter-out pipelines/demo.sh,$(wildcard pipelines/*.sh))
 install: all
 	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man7
@@ -133,7 +128,8 @@ install: all
 	sed 's|^EDU_BINDIR=$$|EDU_BINDIR=$(BINDIR)|' pipelines/lib.sh >$(DESTDIR)$(DATADIR)/pipelines/lib.sh
 	cp -f config/sources.json $(DESTDIR)$(DATADIR)/config/
 	cp -f sql/*.sql sql/migrate.sh $(DESTDIR)$(DATADIR)/sql/
-	for f in deploy/*; do \
+	for f in deploy/* deploy/*.d/*; do \
+		if [ -d $$f ]; then mkdir -p $(DESTDIR)$(DATADIR)/$$f && continue || exit; fi; \
 		sed -e 's|@DATADIR@|$(DATADIR)|g' -e 's|@BINDIR@|$(BINDIR)|g' $$f >$(DESTDIR)$(DATADIR)/$$f || exit; \
 	done
 	cp -f .env.example $(DESTDIR)$(DATADIR)/
@@ -182,6 +178,10 @@ demo: deps all
 
 demo-stop:
 	@sh pipelines/demo.sh stop
+
+# The demo's database stopped and removed wherever it lives, then .demo; `make clean` keeps them.
+demo-clean:
+	@sh pipelines/demo.sh clean
 
 # Applies sql/ in order (idempotent); connection from DATABASE_URL or libpq's environment, and
 # the settings file (.env, or EDU_ENV) for these and the targets below.

@@ -6,7 +6,7 @@
 # so that change detection is real, runs the production job (pipelines/refresh.sh: the sources
 # that changed, in parallel, then the views they feed) and prints a report. A second run loads nothing; edit one file under
 # .demo/www (or its original in tests/fixtures) and only that source reloads.
-#   pipelines/demo.sh [-d dir] [stop]
+#   pipelines/demo.sh [-d dir] [stop | clean]
 set -u
 # The sources config: EDU_SOURCES, else config/sources.json; a relative path is the caller's.
 case ${EDU_SOURCES:-} in '' | /*) ;; *) EDU_SOURCES=$(pwd)/$EDU_SOURCES ;; esac
@@ -18,7 +18,7 @@ demo=$root/.demo
 while getopts :d: o; do
 	case $o in
 	d) demo=$OPTARG ;;
-	*) echo "usage: pipelines/demo.sh [-d dir] [stop]" >&2; exit 64 ;;
+	*) echo "usage: pipelines/demo.sh [-d dir] [stop | clean]" >&2; exit 64 ;;
 	esac
 done
 shift $((OPTIND - 1))
@@ -34,6 +34,13 @@ die() { # die STATUS MESSAGE
 if [ "${1:-}" = stop ]; then
 	sh tests/pg.sh stop "$demo/pg"
 	say "demo: database in $demo/pg stopped"
+	exit 0
+fi
+# As root the cluster may live in /var/tmp behind the pg link (tests/pg.sh): removing the
+# directory alone would leave it there, about 100 MB a checkout.
+if [ "${1:-}" = clean ]; then
+	{ sh tests/pg.sh remove "$demo/pg" && rm -rf "$demo"; } || die 74 "cannot remove $demo"
+	say "demo: database and files in $demo removed"
 	exit 0
 fi
 
@@ -56,7 +63,7 @@ fi
 # The pipelines' tools take DATABASE_URL or libpq's environment; psql below needs one of them,
 # given as the pipelines give it (edu_psql, pipelines/env.sh: the password never in argv).
 psqlq() {
-	bash -c '. "$1" && shift && edu_psql "$@"' demo "$root/pipelines/env.sh" "$@"
+	bash "$root/pipelines/env.sh" --psql "$@"
 }
 sh sql/migrate.sh >/dev/null || die $? "the migrations failed"
 
@@ -188,5 +195,5 @@ psqlq -c "select uai, left(nom_etablissement, 36) as nom, libelle_commune as com
 		taux_reu_total as reussite, va_reu_total as va, taux_men_total as mentions
 	from mv_lycees_with_metrics where annee = 2024
 	order by type_etablissement is null, taux_reu_total desc nulls last, uai limit 5"
-say "== connect" "    $connect" "    stop the demo database with: make demo-stop"
+say "== connect" "    $connect" "    stop the demo database with: make demo-stop (remove it: make demo-clean)"
 [ "$failed" -eq 0 ] || die "$failed" "a source failed to load (exit $failed): see its line above"

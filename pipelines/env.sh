@@ -7,10 +7,11 @@
 # not empty in the environment wins over the file. Since the file holds the database password
 # and the webhook, one readable or writable by group or others is refused (exit 78), as ssh does.
 # It also holds how psql is given DATABASE_URL (edu_psql): its password through PGPASSWORD,
-# never on psql's command line, where ps(1) shows it to every user; sql/migrate.sh and
-# pipelines/demo.sh, POSIX sh scripts, call edu_psql through bash. Sourced by pipelines/lib.sh;
+# never on psql's command line, where ps(1) shows it to every user. Sourced by pipelines/lib.sh;
 # run as `bash pipelines/env.sh COMMAND [ARG...]` it runs COMMAND with the settings (the
-# Makefile's `make db`).
+# Makefile's `make db`); as `bash pipelines/env.sh --psql [ARG...]`, edu_psql on the caller's
+# environment alone, the settings file unread: sql/migrate.sh and pipelines/demo.sh, POSIX sh
+# scripts, reach psql that way.
 
 # edu_env_load: exports the settings file's variables that the environment leaves empty.
 edu_env_load() {
@@ -111,7 +112,12 @@ edu_env_fail() {
 
 if [ "${BASH_SOURCE[0]}" = "$0" ]; then
 	set -u
-	[ $# -gt 0 ] || { echo "usage: pipelines/env.sh command [arg ...]" >&2; exit 64; }
+	[ $# -gt 0 ] || { echo "usage: pipelines/env.sh command [arg ...] | --psql [arg ...]" >&2; exit 64; }
+	if [ "$1" = --psql ]; then
+		shift
+		edu_psql "$@"
+		exit
+	fi
 	edu_env_load
 	exec "$@"
 fi

@@ -51,7 +51,8 @@ EDU_LOGGED=0     # 1 once the script's own line is in the import log (refresh.sh
 EDU_T0=${EPOCHREALTIME/[.,]/}
 EDU_STARTED=$(date +%Y-%m-%dT%H:%M:%S.%6N%z)
 
-# edu_getopts "$@": the options every pipeline takes; the caller then shifts $((OPTIND - 1)).
+# edu_getopts "$@": the options every pipeline takes, then the copy of its output (edu_capture);
+# the caller then shifts $((OPTIND - 1)).
 #   -n  rehearsal: download without recording, convert, normalize, and load with edu-pgcopy -n,
 #       which prints the counts a real load would make and rolls back
 #   -R  load only: do not refresh the materialized views (a caller running several pipelines
@@ -72,39 +73,53 @@ edu_getopts() {
 		'?' | :) echo "usage: $EDU_SCRIPT [-${EDU_OPTS:-}hnR]${EDU_ARGS:+ $EDU_ARGS}" >&2; exit 64 ;;
 		esac
 	done
+	edu_capture
 }
 
 # edu_valid_unit UNIT: true for a source id ('ivac') or a per-year unit ('dvf:2024'). Ids name
 # scripts, files and history rows, so anything else (a path, a pattern) is never used.
 edu_valid_unit() { [[ $1 =~ ^[a-z][a-z0-9_]*(:[0-9]{4})?$ ]]; }
 
-# edu_ids: the source ids of the config, one per line. A malformed id stops the script (78): call
-# it in a subshell, ids=$(edu_ids) || exit, since an exit inside a redirected function leaves a
-# copy of the script's output open.
-edu_ids() {
+# edu_sources: the sources of the config, one per line: id, table and the views it feeds
+# (space-separated), tab-separated, so that a job reads the config once. A malformed id stops
+# the script (78): call it in a subshell, out=$(edu_sources) || exit, since an exit inside a
+# redirected function leaves a copy of the script's output open.
+edu_sources() {
 	local out
-	out=$(jq -r '.sources[] | .id | if type == "string" and test("\\A[a-z][a-z0-9_]*\\z") then .
-		else error("source id \(tojson): not a name of the form [a-z][a-z0-9_]*") end' \
+	out=$(jq -r '.sources[] | (.id | if type == "string" and test("\\A[a-z][a-z0-9_]*\\z") then .
+		else error("source id \(tojson): not a name of the form [a-z][a-z0-9_]*") end) as $id
+		| [$id, .table, ([.views[]?] | join(" "))] | @tsv' \
 		"$EDU_SOURCES" 2>&1) || edu_fail 78 "$EDU_SOURCES: ${out#jq: error (at *): }"
 	printf '%s\n' "$out"
+}
+# edu_ids: the source ids of the config, one per line (edu_sources, and called the same way).
+edu_ids() {
+	local out
+	out=$(edu_sources) || exit
+	printf '%s\n' "$out" | cut -f 1
 }
 
 # A work directory of our own, never a fixed path, so two runs never share partial files.
 EDU_WORK=$(mktemp -d "${TMPDIR:-/tmp}/edu-pipeline.XXXXXX") || edu_fail 71 "cannot create a work directory"
-# The script's output is also kept in the work directory: stdout for edu-pgcopy's summary line,
-# stderr for the failing stage's first diagnostic. A terminal's stderr is left alone, so that
-# the tools still show their progress meter; the diagnostic is then the script's own line.
+# edu_capture: the script's output is also kept in the work directory: stdout for edu-pgcopy's
+# summary line, stderr for the failing stage's first diagnostic. Started by edu_getopts, so only
+# in a source's pipeline, the one kind of script that reads the copies (refresh.sh and status.sh
+# read none). A terminal's stderr is left alone, so that the tools still show their progress
+# meter; the diagnostic is then the script's own line.
 # The copies ignore the signals that stop a job (a service manager's SIGTERM to every process,
 # Ctrl-C's SIGINT to the process group): they end when the script closes its output, so that
 # the script, dying of the signal, still says why and records it, rather than dying of SIGPIPE.
-exec {EDU_FD_OUT}>&1 {EDU_FD_ERR}>&2
-exec > >(trap '' HUP INT TERM && exec tee -a "$EDU_WORK/stdout")
-EDU_TEE_OUT=$!
+EDU_TEE_OUT=
 EDU_TEE_ERR=
-if [ ! -t 2 ]; then
-	exec 2> >(trap '' HUP INT TERM && exec tee -a "$EDU_WORK/stderr" >&"$EDU_FD_ERR")
-	EDU_TEE_ERR=$!
-fi
+edu_capture() {
+	exec {EDU_FD_OUT}>&1 {EDU_FD_ERR}>&2
+	exec > >(trap '' HUP INT TERM && exec tee -a "$EDU_WORK/stdout")
+	EDU_TEE_OUT=$!
+	if [ ! -t 2 ]; then
+		exec 2> >(trap '' HUP INT TERM && exec tee -a "$EDU_WORK/stderr" >&"$EDU_FD_ERR")
+		EDU_TEE_ERR=$!
+	fi
+}
 trap 'edu_exit' EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
@@ -119,12 +134,14 @@ edu_exit() {
 	# The copies of our output end here, so that they hold everything before they are read. An
 	# exit inside a redirected function leaves a copy of the pipe open until the shell ends: the
 	# wait for tee is then bounded.
-	exec 1>&"$EDU_FD_OUT" 2>&"$EDU_FD_ERR"
 	local i
-	for ((i = 0; i < 40; i++)); do
-		kill -0 "$EDU_TEE_OUT" ${EDU_TEE_ERR:+"$EDU_TEE_ERR"} 2>/dev/null || break
-		sleep 0.05
-	done
+	if [ -n "$EDU_TEE_OUT" ]; then
+		exec 1>&"$EDU_FD_OUT" 2>&"$EDU_FD_ERR"
+		for ((i = 0; i < 40; i++)); do
+			kill -0 "$EDU_TEE_OUT" ${EDU_TEE_ERR:+"$EDU_TEE_ERR"} 2>/dev/null || break
+			sleep 0.05
+		done
+	fi
 	[ "$EDU_LOGGED" -eq 1 ] || [ -z "$EDU_UNIT" ] || edu_log_run "$s" "$(edu_diag "$s")"
 	rm -rf "$EDU_WORK"
 	exit "$s"
@@ -301,7 +318,9 @@ edu_redact() {
 	printf '%s' "$t"
 }
 
-# edu_q TEXT: TEXT as one log field value: in double quotes, on one line, secrets removed.
+# edu_q TEXT: TEXT as one log field value: in double quotes, on one line, secrets removed. Free
+# text enters a log line only through it, so that it is redacted once, before the quoting
+# changes what a secret looks like; edu_log writes the line as it is given.
 edu_q() {
 	local t
 	t=$(edu_redact "$1")
@@ -313,11 +332,12 @@ edu_q() {
 # (default data/logs under the top directory), one line per event, under a lock so that
 # parallel scripts never mix their lines. A log past EDU_LOG_MAX_KB (default 5120; 0: never)
 # becomes LOG.log.1, so a log never holds more than twice that. A log that cannot be written
-# is said on stderr once and never stops the run.
+# is said on stderr once and never stops the run. The FIELDs are names, numbers and values
+# quoted by edu_q (free text, redacted there).
 edu_log() {
 	local log=$1 dir=${EDU_LOG_DIR:-$EDU_TOP/data/logs} max=${EDU_LOG_MAX_KB:-5120} line
 	shift
-	line="$(date -u +%Y-%m-%dT%H:%M:%SZ) $(edu_redact "$*")"
+	line="$(date -u +%Y-%m-%dT%H:%M:%SZ) $*"
 	case $max in '' | *[!0-9]*) max=5120 ;; esac
 	if ! { mkdir -p "$dir" && : >>"$dir/$log.log"; } 2>/dev/null; then
 		[ -n "${EDU_LOG_WARNED:-}" ] || printf '%s: %s: cannot write the log\n' "$EDU_SCRIPT" "$dir/$log.log" >&2
@@ -340,7 +360,8 @@ edu_seconds() {
 }
 
 # edu_diag STATUS: why the script failed, in one line: the first line the failing program wrote
-# on stderr (its first diagnostic), else the script's own message.
+# on stderr (its first diagnostic), else the script's own message. As written: each place it
+# goes (the log line, the history row) removes the secrets once.
 edu_diag() {
 	local d=
 	[ "$1" -ne 0 ] || return 0
@@ -349,7 +370,7 @@ edu_diag() {
 	fi
 	[ -n "$d" ] || d=$EDU_FAIL_MSG
 	[ -n "$d" ] || d=$(head -n 1 "$EDU_WORK/stderr" 2>/dev/null)
-	edu_redact "$d"
+	printf '%s' "$d"
 }
 
 # edu_log_run STATUS DIAGNOSTIC: the script's line in the import log; for a failure that
@@ -423,7 +444,7 @@ SQL
 edu_record_failure() {
 	local r
 	edu_psql -v unit="$EDU_UNIT" -v stage="$EDU_STAGE" -v started="$EDU_STARTED" -v status="$1" \
-		-v diag="$2" -v job="${EDU_RUN_ID:-}" >/dev/null 2>"$EDU_WORK/record.err" <<'SQL'
+		-v diag="$(edu_redact "$2")" -v job="${EDU_RUN_ID:-}" >/dev/null 2>"$EDU_WORK/record.err" <<'SQL'
 select monitoring.attempt(:'unit', :'stage', :'started', 'failed', :status, nullif(:'diag', ''),
 	null, null, null, null, nullif(:'job', ''), null, null)
 SQL

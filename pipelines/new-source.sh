@@ -272,7 +272,7 @@ write_test() {
 . "\$EDU_ROOT/tests/pipelines.sh"
 
 raw=\$EDU_ROOT/$fixture
-pl_db t$(basename "$testfile" | cut -d- -f1)
+schema_db t$(basename "$testfile" | cut -d- -f1)
 pl_source $id "\$raw"
 pl_run $id
 is_status 0 "$id loads its fixture"

@@ -26,7 +26,7 @@ if [ ! -f "$envsh" ]; then
 fi
 db() {
 	if [ -f "$envsh" ]; then
-		DATABASE_URL=$conn bash -c '. "$1" && shift && edu_psql "$@"' migrate "$envsh" "$@"
+		DATABASE_URL=$conn bash "$envsh" --psql "$@"
 	elif [ -n "$conn" ]; then
 		psql -X -q -v ON_ERROR_STOP=1 -d "$conn" "$@"
 	else

@@ -13,13 +13,11 @@
 #   same_state, same_rows     the state unchanged; the tables only (validators may move on)
 #   last_load UNIT            stage|outcome|status of UNIT's last load row in monitoring.runs
 #   serve ID JSON             the source ID answered by the loopback server's scripted JSON
-#   wait_for CMD...           until CMD succeeds (10 s at most)
 #   stage_pid PID NAME        the pid of the child of PID that runs NAME (a pipeline's stage)
 #   descendants PID           the pids of every process under PID (what a service manager stops)
 #   hold SQL, hold_table TABLE  another session keeps SQL's locks (TABLE's) until release
 #   tls_start                 the loopback server's script over HTTPS (a throwaway self-signed
 #                             certificate) at TLS_BASE
-#   on_exit FUNCTION          runs FUNCTION when the test ends (before its directory is removed)
 #   skip_case N WHY           N checks skipped (a case this machine cannot set up)
 # shellcheck disable=SC2034 # variables are used by the sourcing scripts
 
@@ -28,9 +26,7 @@ FAULT_STATUS=0
 FAULT_TABLES=
 GOOD=$FIX/ivac-colleges/fr-en-indicateurs-valeur-ajoutee-colleges_ods-export_first500.csv
 faults_db() {
-	unset EDU_SLACK_WEBHOOK EDU_SMTP_URL EDU_SENDGRID_API_KEY EDU_RUN_ID
-	export EDU_LOCK=$T/refresh.lock
-	pl_db "$1" || { echo "Bail out! no database $1"; exit 1; }
+	pl_job "$1"
 	pl_source ivac "$GOOD"
 	pl_run ivac "${@:2}"
 	# shellcheck disable=SC2154 # status: set by run (tests/lib.sh)
@@ -79,19 +75,9 @@ last_load() {
 serve() {
 	jq --arg p "/$1" --argjson r "$2" '.[$p] = $r' "$T/script.json" >"$T/script.tmp" &&
 		mv "$T/script.tmp" "$T/script.json"
-	jq --arg id "$1" --arg u "$BASE/$1" \
-		'.sources |= map(if .id == $id then .url = $u | del(.resolve, .years, .fallback_for) else . end)' \
-		"$EDU_SOURCES" >"$EDU_SOURCES.tmp" && mv "$EDU_SOURCES.tmp" "$EDU_SOURCES"
+	pl_source "$1" "$BASE/$1"
 }
 
-wait_for() {
-	local i
-	for i in $(seq 200); do
-		"$@" 2>/dev/null && return 0
-		sleep 0.05
-	done
-	return 1
-}
 stage_pid() {
 	local i p
 	for i in $(seq 200); do
@@ -134,21 +120,7 @@ waiting_on_lock() {
 	[ "$(sql "select count(*) from pg_locks where not granted and locktype = 'relation'")" -gt 0 ]
 }
 
-# on_exit FUNCTION: the test's exit runs FUNCTION (a mount to undo, a cluster to remove), newest
-# first, then stops the loopback server if one runs, then ends the TAP output.
-FAULT_ON_EXIT=
-on_exit() {
-	FAULT_ON_EXIT="$1; $FAULT_ON_EXIT"
-	# shellcheck disable=SC2154 # _n is the TAP counter of tests/lib.sh
-	trap 'eval "$FAULT_ON_EXIT"; [ -z "${HTTPD_PID:-}" ] || httpd_stop; echo "1..$_n"; rm -rf "$T"' EXIT
-}
-skip_case() {
-	local i
-	for ((i = 0; i < $1; i++)); do
-		_n=$((_n + 1))
-		echo "ok $_n # skip $FAULT: $2"
-	done
-}
+skip_case() { skip "$1" "$FAULT: $2"; }
 
 tls_start() {
 	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 \

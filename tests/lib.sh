@@ -1,6 +1,16 @@
 #!/bin/bash
 # TAP helpers sourced by tests/t/*.t. A test runs a command with `run`, then asserts on what a
 # user sees: $status, the stdout file $OUT, the stderr file $ERR, and rows in the database.
+# Each helper the tests share is defined here once (or in the file beside it that its kind of
+# test sources: httpd.sh, pipelines.sh, faults.sh, ops.sh):
+#   run, run_in, run_sh         a command, its status and output
+#   ok, skip, is, is_status, like_err, like_out, empty_err, empty_out, same_file, golden
+#   on_exit CMD                 CMD runs when the test ends (servers, mounts), newest first
+#   wait_for CMD..., at_least N CMD...  until CMD succeeds, 10 s at most; CMD prints N or more
+#   freeport, port_open PORT    a free loopback TCP port; true once PORT accepts connections
+#   newdb NAME, schema_db NAME  a fresh database; the same with the project's migrations
+#   sql, table_sum, tuples      a query's result; a checksum of a table; where its rows lie
+#   contract, summary_re        a contract file; the regex of edu-pgcopy's summary line
 # shellcheck disable=SC2034 # variables are used by the sourcing scripts
 set -u
 EDU_ROOT=${EDU_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
@@ -17,7 +27,33 @@ ERR=$T/stderr
 status=0
 _n=0
 _fail=0
-trap 'echo "1..$_n"; rm -rf "$T"' EXIT
+# on_exit CMD: the test's one exit trap runs CMD (a server to stop, a mount to undo, a cluster to
+# remove), newest first, then ends the TAP output and removes $T.
+_on_exit=
+on_exit() { _on_exit="$1; $_on_exit"; }
+trap 'eval "$_on_exit"; echo "1..$_n"; rm -rf "$T"' EXIT
+
+# wait_for CMD...: until CMD succeeds (its stderr silenced), polled every 50 ms for 10 s at most;
+# false when it never did.
+wait_for() {
+	local i
+	for i in $(seq 200); do
+		"$@" 2>/dev/null && return 0
+		sleep 0.05
+	done
+	return 1
+}
+# at_least N CMD...: CMD prints a number of N or more (wait_for at_least 2 temporaries).
+at_least() {
+	local n=$1
+	shift
+	[ "$("$@")" -ge "$n" ]
+}
+# freeport: a TCP port free on the loopback interface; port_open PORT: something listens on it.
+freeport() {
+	/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+port_open() { (echo >"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 # run CMD...: runs a command, stdin from /dev/null unless redirected by the caller.
 run() {
@@ -132,6 +168,13 @@ newdb() {
 	PGDATABASE=$1
 	export PGDATABASE
 }
+# schema_db NAME: newdb NAME with the project's schema (sql/migrate.sh); bails out on failure.
+schema_db() {
+	if ! newdb "$1" || ! sh "$EDU_ROOT/sql/migrate.sh" >/dev/null; then
+		echo "Bail out! database $1 with sql/migrate.sh failed"
+		exit 1
+	fi
+}
 # sql 'query': one result, unaligned, no header.
 sql() {
 	psql -X -q -v ON_ERROR_STOP=1 -tAc "$1"
@@ -148,4 +191,14 @@ contract() {
 	shift
 	for r in "$@"; do printf '%s\n' "$r" | tr ':' '\t'; done >"$f"
 	printf '\\.\n' >>"$f"
+}
+# summary_re TABLE INSERTED UPDATED DELETED UNCHANGED: edu-pgcopy's summary line, as an ERE.
+summary_re() { echo "^table=$1 inserted=$2 updated=$3 deleted=$4 unchanged=$5 seconds=[0-9.]+$"; }
+# tuples [-x] TABLE [CONDITION]: where each row of TABLE lies and which transaction wrote it
+# (ctid:xmin), one word a row: equal before and after means no row was written again. -x adds
+# xmax, the transaction that last locked or deleted it: equal means not even locked.
+tuples() {
+	local x=
+	[ "$1" != -x ] || { x=" || ':' || xmax"; shift; }
+	sql "select string_agg(ctid || ':' || xmin$x, ' ' order by ctid) from $1 where ${2:-true}"
 }

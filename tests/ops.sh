@@ -17,22 +17,23 @@ ops_only() {
 }
 ops_serve() {
 	cp "$2" "$T/www/www/$1.tmp" && mv "$T/www/www/$1.tmp" "$T/www/www/$1"
-	jq --arg id "$1" --arg u "$BASE/www/$1" \
-		'.sources |= map(if .id == $id then .url = $u | del(.resolve) else . end)' \
-		"$EDU_SOURCES" >"$EDU_SOURCES.tmp" && mv "$EDU_SOURCES.tmp" "$EDU_SOURCES"
+	pl_source "$1" "$BASE/www/$1"
 }
 smtp_start() {
 	local port
-	port=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+	port=$(freeport)
 	/usr/bin/python3 -m aiosmtpd -n -l "127.0.0.1:$port" -c aiosmtpd.handlers.Mailbox "$T/mail" &
 	SMTP_PID=$!
-	# shellcheck disable=SC2154 # _n is the TAP counter of tests/lib.sh
-	trap 'httpd_stop; kill "$SMTP_PID" 2>/dev/null; wait "$SMTP_PID" 2>/dev/null; echo "1..$_n"; rm -rf "$T"' EXIT
-	for _ in $(seq 100); do (echo >/dev/tcp/127.0.0.1/"$port") 2>/dev/null && break; sleep 0.1; done
+	on_exit smtp_stop
+	wait_for port_open "$port"
 	EDU_SMTP_URL=smtp://127.0.0.1:$port
 	EDU_MAIL_FROM=pipeline@eduinfo.test
 	EDU_MAIL_TO=ops@eduinfo.test
 	export EDU_SMTP_URL EDU_MAIL_FROM EDU_MAIL_TO
+}
+smtp_stop() {
+	kill "$SMTP_PID" 2>/dev/null
+	wait "$SMTP_PID" 2>/dev/null
 }
 mails() { find "$T/mail/new" -type f 2>/dev/null | wc -l | tr -d ' '; }
 slacks() { jq -r 'select(.method == "POST") | .path' "$HTTPD_LOG" | grep -c '^/hook/'; }

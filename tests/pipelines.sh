@@ -1,24 +1,31 @@
 #!/bin/bash
-# Helpers for the pipeline tests tests/t/05*.t, sourced after tests/lib.sh: a migrated database,
-# a sources config whose URLs are file:// paths to the fixtures (no network), the publisher's
-# packing (gzip, zip) of a fixture, and the numbers of edu-pgcopy's summary line.
+# Helpers for the pipeline tests tests/t/05*.t and the production job's (07*, 08*), sourced after
+# tests/lib.sh: the job's setting (pl_job), a sources config whose URLs are file:// paths to the
+# fixtures (no network) or the loopback server's, the publisher's packing (gzip, zip) of a
+# fixture, and the numbers of edu-pgcopy's summary line.
 # shellcheck disable=SC2034 # variables are used by the sourcing scripts
 PIPE=$EDU_ROOT/pipelines
 
-# pl_db NAME: a fresh database with the project's schema, made the current PGDATABASE.
-pl_db() {
-	newdb "$1" || return 1
-	sh "$EDU_ROOT/sql/migrate.sh" >/dev/null
+# pl_job NAME: the setting of a test of the production job: no notification channel nor run id
+# inherited, a lock of the test's own, and NAME a fresh database with the schema (schema_db).
+pl_job() {
+	unset EDU_SLACK_WEBHOOK EDU_SMTP_URL EDU_SENDGRID_API_KEY EDU_RUN_ID
+	export EDU_LOCK=$T/refresh.lock
+	schema_db "$1"
 }
 
-# pl_source ID FILE: point source ID of $EDU_SOURCES (created from config/sources.json) at FILE.
+# pl_source ID FILE|URL: point source ID of $EDU_SOURCES (created from config/sources.json) at
+# FILE (as file://FILE) or URL (the loopback server's: faults.sh's serve, ops.sh's ops_serve),
+# its API resolution, years and fallback dropped: the one place a test rewrites a source's URL.
 EDU_SOURCES=$T/sources.json
 export EDU_SOURCES
 cp "$EDU_ROOT/config/sources.json" "$EDU_SOURCES"
 # A FILE naming {year} keeps the source per-year (its loads are units ID:YEAR); its list of
 # years is the directory holding the first {year}, which the scripts, given a year, never read.
 pl_source() {
-	jq --arg id "$1" --arg u "file://$2" \
+	local u=$2
+	case $u in *://*) ;; *) u=file://$u ;; esac
+	jq --arg id "$1" --arg u "$u" \
 		'.sources |= map(if .id == $id then .url = $u | del(.resolve, .years, .fallback_for)
 			| if ($u | test("\\{year\\}")) then .years = {from: "index",
 				url: ($u | sub("[^/]*\\{year\\}.*$"; "")), match: "^([0-9]{4})"} else . end

@@ -66,10 +66,7 @@ interrupted() {
 	pid=$!
 	exec 3>"$T/in"
 	head -n 20 "$FEED" >&3
-	for _ in $(seq 200); do
-		[ "$(temporaries)" -ge "$want" ] && break
-		sleep 0.02
-	done
+	wait_for at_least "$want" temporaries
 	is "$(temporaries)" "$want" "$what: writing to $want temporary file(s)"
 	kill -s "$sig" "$pid"
 	wait "$pid"

@@ -5,8 +5,7 @@
 # the cool-off deadline as a column, bounded history, and partitions made on demand.
 . "${EDU_ROOT:-.}/tests/lib.sh"
 
-newdb t0301 || exit 1
-sh "$EDU_ROOT/sql/migrate.sh" >/dev/null || exit 1
+schema_db t0301
 
 run sql "select monitoring.fetched('dvf:2023', 'DVF 2023', 'http://h/2023.csv.gz', '\"e1\"',
 	'2024-01-02 03:04:05+00', 'abc', 123)"

@@ -5,8 +5,7 @@
 # that appeared and disappeared, in the history and with -v; EDU_RUN_ID is the job.
 . "${EDU_ROOT:-.}/tests/lib.sh"
 
-newdb t0311 || exit 1
-sh "$EDU_ROOT/sql/migrate.sh" >/dev/null || exit 1
+schema_db t0311
 
 communes() { # communes FILE CODE:NAME...: a contract file of communes
 	local f=$1
@@ -19,14 +18,13 @@ runs() { # runs UNIT: the unit's history, oldest first, one line a run
 		array_to_string(new_keys, ','), array_to_string(removed_keys, ','), diagnostic),
 		E'\n' order by id) from monitoring.runs where unit = '$1'"
 }
-summary_re() { echo "^table=communes inserted=$1 updated=$2 deleted=$3 unchanged=$4 seconds=[0-9.]+$"; }
 
 # ---- a load commits its history row with its data; job from EDU_RUN_ID
 sql "select monitoring.fetched('communes', 'Communes', 'http://h/c.json', '\"e1\"', null, 'abc', 42)" >/dev/null
 communes "$T/c3" 01001:Ambérieu 01002:Bourg 01003:Ceyzériat
 run_in "$T/c3" env EDU_RUN_ID=job-7 edu-pgcopy -s communes -L nom communes
 is_status 0 "a first load with -s"
-like_out "$(summary_re 3 0 0 0)" "the summary line is unchanged"
+like_out "$(summary_re communes 3 0 0 0)" "the summary line is unchanged"
 is "$(wc -l <"$OUT")" 1 "one line on stdout"
 empty_err "silent without -v"
 is "$(runs communes)" "loaded|load|0|3|0|0|0|job-7|01001 Ambérieu,01002 Bourg,01003 Ceyzériat||" \
@@ -37,7 +35,7 @@ is "$(sql "select concat_ws('|', known_sha256, last_status, rows_imported) from 
 communes "$T/c3b" 01001:Ambérieu 01002:Bourg-en-Bresse 01004:Chalamont
 run_in "$T/c3b" edu-pgcopy -v -s communes -L nom communes
 is_status 0 "a replace on the primary key, with -v"
-like_out "$(summary_re 1 1 1 1)" "one new, one changed, one removed, one unchanged"
+like_out "$(summary_re communes 1 1 1 1)" "one new, one changed, one removed, one unchanged"
 is "$(wc -l <"$OUT")" 1 "still one line on stdout with -v"
 like_err "^edu-pgcopy: new key: 01004 Chalamont$" "-v names the new key"
 like_err "^edu-pgcopy: removed key: 01003 Ceyzériat$" "-v names the removed key"

@@ -4,8 +4,7 @@
 # advisory lock). In every case the table is proven unchanged by a checksum of its rows.
 . "${EDU_ROOT:-.}/tests/lib.sh"
 
-newdb t0320 || exit 1
-sh "$EDU_ROOT/sql/migrate.sh" >/dev/null || exit 1
+schema_db t0320
 sql "insert into communes (code_insee, nom) select lpad(g::text, 5, '0'), 'c' || g from generate_series(1, 100) g" >/dev/null
 
 slow() { # a producer that writes a header then a row every 50 ms for minutes, never the end line:
@@ -16,32 +15,27 @@ slow() { # a producer that writes a header then a row every 50 ms for minutes, n
 		sleep 0.05
 	done
 }
-copying() { # copying [DB]: true once a COPY on the server has received rows
-	local i
-	for i in $(seq 1 100); do
-		[ "$(sql "select coalesce(max(tuples_processed), 0) > 0 from pg_stat_progress_copy")" = t ] && return 0
-		sleep 0.1
-	done
-	return 1
+copying() { # a COPY on the server has received rows (wait_for copying)
+	[ "$(sql "select coalesce(max(tuples_processed), 0) > 0 from pg_stat_progress_copy")" = t ]
 }
-gone() { # until no edu-pgcopy session is left on the server
-	local i
-	for i in $(seq 1 100); do
-		[ "$(sql "select count(*) from pg_stat_activity where application_name = 'edu-pgcopy'")" = 0 ] && return 0
-		sleep 0.1
-	done
-	return 1
+gone() { # no edu-pgcopy session is left on the server (wait_for gone)
+	[ "$(sql "select count(*) from pg_stat_activity where application_name = 'edu-pgcopy'")" = 0 ]
 }
-
-for sig in TERM KILL; do
-	sum=$(table_sum communes)
+# slow_load: edu-pgcopy -k code_insee communes in the background ($pid), fed through a fifo by
+# slow ($gen); true once its rows reached the server's COPY.
+slow_load() {
 	rm -f "$T/fifo"
 	mkfifo "$T/fifo"
 	slow >"$T/fifo" &
 	gen=$!
 	edu-pgcopy -k code_insee communes <"$T/fifo" >"$OUT" 2>"$ERR" &
 	pid=$!
-	copying
+	wait_for copying
+}
+
+for sig in TERM KILL; do
+	sum=$(table_sum communes)
+	slow_load
 	ok $? "SIG$sig: rows reached the server's COPY before the signal"
 	kill -s "$sig" "$pid"
 	wait "$pid"
@@ -51,7 +45,7 @@ for sig in TERM KILL; do
 	case $sig in TERM) want=143 ;; KILL) want=137 ;; esac
 	is_status "$want" "SIG$sig ends edu-pgcopy"
 	empty_out "SIG$sig: no summary line"
-	gone
+	wait_for gone
 	ok $? "SIG$sig: the server ended the session"
 	is "$(table_sum communes)" "$sum" "SIG$sig mid-COPY: table unchanged"
 	is "$(sql "select count(*) from pg_locks where locktype = 'advisory'")" 0 "SIG$sig: no lock left"
@@ -84,17 +78,10 @@ pg2=$T/pg2
 if sh "$EDU_ROOT/tests/pg.sh" start "$pg2" fast; then
 	(
 		eval "$(sh "$EDU_ROOT/tests/pg.sh" env "$pg2")"
-		newdb t0320b || exit 1
-		sh "$EDU_ROOT/sql/migrate.sh" >/dev/null || exit 1
+		schema_db t0320b
 		sql "insert into communes (code_insee, nom) values ('00001', 'before')" >/dev/null
 		sum=$(table_sum communes)
-		rm -f "$T/fifo"
-		mkfifo "$T/fifo"
-		slow >"$T/fifo" &
-		gen=$!
-		edu-pgcopy -k code_insee communes <"$T/fifo" >"$OUT" 2>"$ERR" &
-		pid=$!
-		copying
+		slow_load
 		ok $? "rows reached the COPY before the server stopped"
 		sh "$EDU_ROOT/tests/pg.sh" stop "$pg2"
 		wait "$pid"

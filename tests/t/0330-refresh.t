@@ -4,8 +4,7 @@
 # CONCURRENTLY only where possible; a failure keeps the previous contents readable.
 . "${EDU_ROOT:-.}/tests/lib.sh"
 
-newdb t0330 || exit 1
-sh "$EDU_ROOT/sql/migrate.sh" >/dev/null || exit 1
+schema_db t0330
 sql "create view v_communes as select * from communes;
 	create materialized view m_a as select code_insee, nom from v_communes;
 	create unique index on m_a (code_insee);

@@ -11,21 +11,17 @@ cp "$IVAC" "$T/www/ivac.csv"
 cp "$FIX/http/script.json" "$T/"
 cp "$FIX/insee-communes/geo-api-communes_fields-code-nom-centre_first500.json" "$T/www/communes.json"
 gzip -9nc "$FIX/dvf/geo-dvf_full-csv_2025_dept01_first70rows_TRANSCRIBED.csv" >"$T/www/full.csv.gz"
-(cd "$T/www" && cp "$FIX/dvf/valeursfoncieres-2020_excerpt-172rows.txt" valeursfoncieres-2024.txt &&
-	/usr/bin/python3 -m zipfile -c vf2024.zip valeursfoncieres-2024.txt)
-# The API describes the served 2024 zip truly (size and SHA-1), as data.gouv.fr does: edu-fetch
-# checks the bytes against them (tests/t/0401-fetch-published.t).
-jq --argjson n "$(wc -c <"$T/www/vf2024.zip")" --arg s "$(sha1sum <"$T/www/vf2024.zip" | cut -c1-40)" \
-	'(.resources[] | select(.title == "valeursfoncieres-2024.txt.zip")) |= (.filesize = $n | .checksum.value = $s)' \
-	"$FIX/http/dataset-dvf.json" >"$T/dataset-dvf.json"
-httpd_start "$T/script.json" "$T/www"
-sed "s|@BASE@|$BASE|g; s|@T@|$T|g" "$FIX/http/sources.json" >"$T/sources.json"
-EDU_SOURCES=$T/sources.json
-export EDU_SOURCES
-newdb edu_t0400 || exit 1
-sh "$EDU_ROOT/sql/migrate.sh" >/dev/null || { echo "Bail out! sql/migrate.sh failed"; exit 1; }
+http_world
+schema_db edu_t0400
 
 sha() { sha256sum "$1" | cut -d' ' -f1; }
+# no_temporary WHAT: edu-fetch left no temporary file in $T/out; kept FILE WHAT: and the previous
+# good file $T/out/FILE is still there, as it was.
+no_temporary() { is "$(find "$T/out" -name '.*' | wc -l | tr -d ' ')" 0 "$1: no temporary file left"; }
+kept() {
+	is "$(cat "$T/out/$1")" "previous good file" "$2: the previous file is kept"
+	no_temporary "$2"
+}
 size() { wc -c <"$1" | tr -d ' '; }
 pending() { # pending ID: what edu-fetch recorded
 	sql "select concat_ws('|', pending_url, pending_size, pending_sha256, pending_etag,
@@ -40,7 +36,7 @@ run edu-fetch -o "$T/out/ivac.csv" t_csv
 is_status 0 "t_csv: a plain 200 is downloaded"
 empty_err "t_csv: silent on success"
 same_file "$T/out/ivac.csv" "$IVAC" "t_csv: the file is the body"
-is "$(find "$T/out" -name '.*' | wc -l | tr -d ' ')" 0 "t_csv: no temporary file left"
+no_temporary "t_csv"
 is "$(requests /ivac.csv)" 1 "t_csv: one request"
 [[ $(req_header /ivac.csv user-agent) =~ $UA ]]
 ok $? "t_csv: User-Agent names the project and version"
@@ -69,8 +65,7 @@ run edu-fetch -o "$T/out/keep.csv" t_missing
 is_status 69 "t_missing: 404 is a permanent failure"
 like_err '^edu-fetch: t_missing: HTTP 404 Not Found$' "t_missing: the message names source and status"
 is "$(requests /missing)" 1 "t_missing: a 4xx is never retried"
-is "$(cat "$T/out/keep.csv")" "previous good file" "t_missing: the previous file is kept"
-is "$(find "$T/out" -name '.*' | wc -l | tr -d ' ')" 0 "t_missing: no temporary file left"
+kept keep.csv "t_missing"
 is "$(sql "select count(*) from monitoring.data_sources where id = 't_missing'")" 0 \
 	"t_missing: nothing recorded"
 log_clear
@@ -125,8 +120,7 @@ is_status 75 "t_cut -o: a cut transfer is a temporary failure"
 like_err '^edu-fetch: t_cut: transfer closed with [0-9]+ bytes remaining to read$' \
 	"t_cut -o: the message says the body was cut"
 is "$(requests /cut)" 2 "t_cut -o: retried (a file can be rewritten)"
-is "$(cat "$T/out/cut.csv")" "previous good file" "t_cut -o: the previous file is kept"
-is "$(find "$T/out" -name '.*' | wc -l | tr -d ' ')" 0 "t_cut -o: no temporary file left"
+kept cut.csv "t_cut -o"
 is "$(sql "select count(*) from monitoring.data_sources where id = 't_cut'")" 0 \
 	"t_cut -o: nothing recorded"
 log_clear
@@ -286,18 +280,14 @@ echo "previous good file" >"$T/out/empty.csv"
 run edu-fetch -o "$T/out/empty.csv" "$BASE/empty"
 is_status 69 "empty body to a URL (format any): refused"
 like_err "^edu-fetch: $BASE/empty: empty body$" "empty body: the message"
-is "$(cat "$T/out/empty.csv")" "previous good file" "empty body: the previous file is kept"
-is "$(find "$T/out" -name '.*' | wc -l | tr -d ' ')" 0 "empty body: no temporary file left"
+kept empty.csv "empty body"
 log_clear
 
 # ---- interrupted while the body streams (the server stalls after 5000 bytes) ----
 printf '\0EDU-ABORT: upstream transfer failed\n' >"$T/mark"
 mark_len=$(wc -c <"$T/mark")
 stalled() { # stalled: wait until the body of /stall started, then a little more
-	for _ in $(seq 100); do
-		[ "$(requests /stall)" -ge 1 ] && break
-		sleep 0.05
-	done
+	wait_for asked /stall
 	sleep 0.5
 }
 cp "$T/out/keep.csv" "$T/out/stall.csv"
@@ -308,8 +298,7 @@ kill -TERM "$pid"
 wait "$pid"
 status=$?
 is_status 143 "t_stall -o: killed by SIGTERM"
-is "$(cat "$T/out/stall.csv")" "previous good file" "t_stall -o, SIGTERM: the previous file is kept"
-is "$(find "$T/out" -name '.*' | wc -l | tr -d ' ')" 0 "t_stall -o, SIGTERM: no temporary file left"
+kept stall.csv "t_stall -o, SIGTERM"
 log_clear
 edu-fetch t_stall >"$OUT" 2>"$ERR" &
 pid=$!
@@ -335,7 +324,7 @@ kill -0 "$pid" 2>/dev/null
 ok $? "t_stall -o, SIGHUP ignored at start (nohup): not caught, the download goes on"
 kill -TERM "$pid"
 wait "$pid"
-is "$(find "$T/out" -name '.*' | wc -l | tr -d ' ')" 0 "t_stall -o, then SIGTERM: no temporary file left"
+no_temporary "t_stall -o, then SIGTERM"
 log_clear
 
 # ---- the database cannot be reached: found out before downloading anything ----
@@ -388,8 +377,7 @@ run edu-fetch -o "$T/out/maint.csv" "$BASE/maint.csv"
 is_status 69 "a .csv URL answered by an HTML page (200, text/html): refused"
 like_err "^edu-fetch: $BASE/maint.csv: the server sent an HTML page \(Content-Type text/html\), not csv$" \
 	".csv URL: the message says an HTML page came instead of csv"
-is "$(cat "$T/out/maint.csv")" "previous good file" ".csv URL: the previous file is kept"
-is "$(find "$T/out" -name '.*' | wc -l | tr -d ' ')" 0 ".csv URL: no temporary file left"
+kept maint.csv ".csv URL"
 is "$(requests /maint.csv)" 1 ".csv URL: not retried"
 run edu-fetch "$BASE/maint.csv?version=2&x=.json#top"
 is_status 69 "a .csv URL with a query string: the path's extension counts"

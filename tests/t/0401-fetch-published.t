@@ -9,7 +9,7 @@
 . "$EDU_ROOT/tests/pipelines.sh"
 . "$EDU_ROOT/tests/httpd.sh"
 unset EDU_RUN_ID
-pl_db t0401
+schema_db t0401
 mkdir -p "$T/www/vf" "$T/out"
 raw=$FIX/dvf/valeursfoncieres-2020_excerpt-172rows.txt
 sed 's#/2020|#/2022|#g' "$raw" >"$T/raw2022.txt"

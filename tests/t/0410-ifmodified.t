@@ -13,19 +13,9 @@ cp "$IVAC" "$T/www/ivac.csv"
 head -n 50 "$IVAC" >"$T/www/lying.csv"
 head -n 80 "$IVAC" >"$T/www/nocond.csv"
 cp "$FIX/insee-communes/geo-api-communes_fields-code-nom-centre_first500.json" "$T/www/communes.json"
-(cd "$T/www" && cp "$FIX/dvf/valeursfoncieres-2020_excerpt-172rows.txt" valeursfoncieres-2024.txt &&
-	/usr/bin/python3 -m zipfile -c vf2024.zip valeursfoncieres-2024.txt)
 cp "$FIX/http/script.json" "$T/"
-# The API announces the real size and SHA-1 of the served zip, as data.gouv.fr does.
-jq --argjson n "$(wc -c <"$T/www/vf2024.zip")" --arg s "$(sha1sum <"$T/www/vf2024.zip" | cut -c1-40)" \
-	'(.resources[] | select(.title == "valeursfoncieres-2024.txt.zip")) |= (.filesize = $n | .checksum.value = $s)' \
-	"$FIX/http/dataset-dvf.json" >"$T/dataset-dvf.json"
-httpd_start "$T/script.json" "$T/www"
-sed "s|@BASE@|$BASE|g; s|@T@|$T|g" "$FIX/http/sources.json" >"$T/sources.json"
-EDU_SOURCES=$T/sources.json
-export EDU_SOURCES
-newdb edu_t0410 || exit 1
-sh "$EDU_ROOT/sql/migrate.sh" >/dev/null || { echo "Bail out! sql/migrate.sh failed"; exit 1; }
+http_world
+schema_db edu_t0410
 
 # What edu-pgcopy -s does after a successful load: pending becomes known.
 promote() {

@@ -62,8 +62,7 @@ raw_src() {
 sed -i "s|@BASE@|$BASE|g" "$T/dataset.json"
 EDU_SOURCES=$T/sources.json
 export EDU_SOURCES
-newdb edu_t0430 || exit 1
-sh "$EDU_ROOT/sql/migrate.sh" >/dev/null || { echo "Bail out! sql/migrate.sh failed"; exit 1; }
+schema_db edu_t0430
 
 # What edu-pgcopy -s UNIT does after a successful load: the pending download becomes known.
 loaded() {

@@ -92,7 +92,7 @@ pad = " " if sys.argv[3] == "pad" else ""
 head = ";".join("\"" + pad + c.strip("\"") + pad + "\"" for c in lines[0].split(";"))
 open(sys.argv[2], "w", encoding="utf-8").write("\ufeff" + "\n".join([head] + lines[1:]))' "$1" "$2" "${3:-}"
 }
-pl_db t0501
+schema_db t0501
 
 # ---- the 2024 shape: French labels ----
 pl_source onisep "$raw"

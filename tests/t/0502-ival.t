@@ -7,7 +7,7 @@
 
 csv=$FIX/ival-lycees/fr-en-indicateurs-de-resultat-des-lycees-gt_v2_export_built.csv
 json=$FIX/ival-lycees/fr-en-indicateurs-de-resultat-des-lycees-gt_v2_api-v2-records_pays-de-la-loire_first150.json
-pl_db t0502
+schema_db t0502
 pl_source ival "$csv"
 
 pl_run ival

@@ -6,7 +6,7 @@
 . "$EDU_ROOT/tests/pipelines.sh"
 
 raw=$FIX/ivac-colleges/fr-en-indicateurs-valeur-ajoutee-colleges_ods-export_first500.csv
-pl_db t0503
+schema_db t0503
 pl_source ivac "$raw"
 
 pl_run ivac

@@ -10,7 +10,7 @@
 geo=$FIX/insee-communes/geo-api-communes_fields-code-nom-centre
 # One array as the API answers it: the first 500 communes (dept 01) and the last 60 (no centre).
 jq -c -s add "${geo}_first500.json" "${geo}_last60.json" >"$T/communes.json"
-pl_db t0504
+schema_db t0504
 pl_source communes "$T/communes.json"
 
 pl_run communes
@@ -45,7 +45,7 @@ is "$(table_sum communes)" "$before" "cut JSON: the table is unchanged"
 
 # The INSEE COG: COMD/COMA rows repeat a COM code and are dropped by the map's only=COM,ARM.
 cog=$FIX/insee-communes/commune_2022_selected-lines_corse-arm-dom.csv
-pl_db t0504cog
+schema_db t0504cog
 run_sh "edu-csv2tsv '$cog' | edu-normalize -M '$PIPE/communes-cog.map' | edu-pgcopy -k code_insee communes"
 is_status 0 "the COG selection loads"
 is "$(sql 'select count(*) from communes')" "$(grep -c -E '^(COM|ARM),' "$cog")" "COM and ARM rows only"

@@ -15,7 +15,7 @@ pl_gzip "$geo" "$T/full.csv.gz"
 mkdir -p "$T/geo/2025" "$T/raw"
 cp "$T/full.csv.gz" "$T/geo/2025/full.csv.gz"
 pl_zip "$raw" "$T/raw/valeursfoncieres-2020.txt.zip" valeursfoncieres-2020.txt
-pl_db t0505
+schema_db t0505
 # Per-year URLs, as published: the year given to the script (as the production job gives it)
 # picks the file and makes the unit dvf:YEAR.
 pl_source dvf "$T/geo/{year}/full.csv.gz"

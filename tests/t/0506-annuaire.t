@@ -14,7 +14,7 @@ col() {
 	awk -F';' -v name="$2" -v uai="$3" 'NR == 1 { sub(/^\xef\xbb\xbf/, ""); for (i = 1; i <= NF; i++)
 		if ($i == name) c = i; next } $1 == uai { print $c; exit }' "$1" | tr -d '\r'
 }
-pl_db t0506
+schema_db t0506
 pl_source annuaire "$a23"
 
 pl_run annuaire

@@ -5,7 +5,7 @@
 . "${EDU_ROOT:-.}/tests/lib.sh"
 . "$EDU_ROOT/tests/pipelines.sh"
 
-pl_db t0507
+schema_db t0507
 pl_source onisep "$FIX/onisep/ideo-structures-secondaire_built.csv"
 pl_source ival "$FIX/ival-lycees/fr-en-indicateurs-de-resultat-des-lycees-gt_v2_export_built.csv"
 pl_source ivac "$FIX/ivac-colleges/fr-en-indicateurs-valeur-ajoutee-colleges_ods-export_first500.csv"

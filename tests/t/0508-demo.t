@@ -8,7 +8,7 @@
 . "$EDU_ROOT/tests/pipelines.sh"
 
 demo=$T/demo
-pl_db t0508
+schema_db t0508
 # The sources and their tables, read from the config as the demo reads them.
 ids=$(jq -r '.sources[].id' "$EDU_SOURCES")
 n=$(echo "$ids" | wc -l)
@@ -80,3 +80,15 @@ is "$(sums)" "$before" "nothing loaded"
 run sh "$EDU_ROOT/pipelines/demo.sh" -Z
 is_status 64 "an unknown option"
 like_err '^usage: pipelines/demo.sh' "usage on stderr"
+
+# make demo-clean: the cluster removed wherever the pg link points (as root, /var/tmp), then the
+# demo's directory; make clean leaves both alone. A stand-in cluster: no server to stop.
+mkdir -p "$T/clean" "$T/elsewhere/data" && ln -s "$T/elsewhere" "$T/clean/pg" && : >"$T/clean/port"
+run sh "$EDU_ROOT/pipelines/demo.sh" -d "$T/clean" clean
+is_status 0 "demo.sh clean"
+ok "$([ ! -e "$T/elsewhere" ] && [ ! -e "$T/clean" ]; echo $?)" "the cluster behind the link and the demo's directory are removed"
+like_out "^demo: database and files in $T/clean removed\$" "it says what it removed"
+run make -n -C "$EDU_ROOT" demo-clean
+like_out '^sh pipelines/demo.sh clean$' "make demo-clean runs it"
+run make -n -C "$EDU_ROOT" clean
+ok "$(! grep -q -e demo -e '/var/tmp' "$OUT"; echo $?)" "make clean leaves the demo alone"

@@ -8,7 +8,7 @@
 unset EDU_SLACK_WEBHOOK EDU_SMTP_URL EDU_SENDGRID_API_KEY
 export EDU_LOCK=$T/refresh.lock
 
-pl_db t0509
+schema_db t0509
 fx=$EDU_ROOT/tests/fixtures
 pl_source ivac "$fx/ivac-colleges/fr-en-indicateurs-valeur-ajoutee-colleges_ods-export_first500.csv"
 pl_source ival "$fx/ival-lycees/fr-en-indicateurs-de-resultat-des-lycees-gt_v2_export_built.csv"

@@ -5,7 +5,6 @@
 unset EDU_SLACK_WEBHOOK EDU_SMTP_URL EDU_SENDGRID_API_KEY EDU_SENDGRID_URL EDU_MAIL_FROM EDU_MAIL_TO
 
 . "$EDU_ROOT/tests/httpd.sh"
-freeport() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 # The loopback server as Slack's webhook and SendGrid's API: it accepts the POSTs and logs them.
 cat >"$T/script.json" <<'JSON'
@@ -19,8 +18,8 @@ httpd_start "$T/script.json"
 smtp_port=$(freeport)
 /usr/bin/python3 -m aiosmtpd -n -l "127.0.0.1:$smtp_port" -c aiosmtpd.handlers.Mailbox "$T/mail" &
 smtp=$!
-trap 'httpd_stop; kill $smtp 2>/dev/null; echo "1..$_n"; rm -rf "$T"' EXIT
-for _ in $(seq 100); do (echo >/dev/tcp/127.0.0.1/"$smtp_port") 2>/dev/null && break; sleep 0.1; done
+on_exit "kill $smtp 2>/dev/null"
+wait_for port_open "$smtp_port"
 
 printf 'table=colleges_indicateurs inserted=3 updated=1 deleted=0 unchanged=496 seconds=0.20\nsecond line "quoted"\n' >"$T/msg"
 
@@ -51,7 +50,7 @@ export EDU_SMTP_URL="smtp://127.0.0.1:$smtp_port" EDU_MAIL_FROM="pipeline@eduinf
 	EDU_MAIL_TO="ops@eduinfo.test, data@eduinfo.test"
 run edu-notify -C email -S "Collèges: chargement terminé" "$T/msg"
 is_status 0 "e-mail sent through the SMTP sink"
-for _ in $(seq 50); do [ -n "$(ls "$T/mail/new" 2>/dev/null)" ] && break; sleep 0.1; done
+wait_for compgen -G "$T/mail/new/*"
 mail=$(find "$T/mail/new" -type f 2>/dev/null | head -n 1)
 ok "$([ -n "$mail" ]; echo $?)" "a message landed in the maildir"
 run grep -c '^Subject: =?UTF-8?B?' "$mail"

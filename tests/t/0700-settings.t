@@ -1,13 +1,12 @@
 #!/bin/bash
 # The settings file and the names that reach a path: .env (or EDU_ENV) is read, never executed,
-# yields to the environment, and is refused when group or others can read it; the Makefile's
-# targets read it; a source id or unit that is not [a-z][a-z0-9_]* (:YYYY) is never used as a
-# path or a pattern; GNU parallel's joblog is read by its column names.
+# and yields to the environment; the Makefile's targets read it; a setting that should be a
+# number never reaches SQL; GNU parallel's joblog is read by its column names. The refusals (a
+# settings file others can read or that does not parse, a source id or unit that is not
+# [a-z][a-z0-9_]* (:YYYY), an unknown source) are the fault matrix's: tests/t/0860-faults-config.t.
 . "${EDU_ROOT:-.}/tests/lib.sh"
 . "$EDU_ROOT/tests/pipelines.sh"
-unset EDU_SLACK_WEBHOOK EDU_SMTP_URL EDU_SENDGRID_API_KEY EDU_RUN_ID
-export EDU_LOCK=$T/refresh.lock
-pl_db t0700
+pl_job t0700
 fx=$EDU_ROOT/tests/fixtures
 pl_source ivac "$fx/ivac-colleges/fr-en-indicateurs-valeur-ajoutee-colleges_ods-export_first500.csv"
 
@@ -20,16 +19,6 @@ export EDU_LOG_DIR="$T/envlogs"
 EDU_REPORT_KEYS='3'
 EDU_TEST_LITERAL=\$(touch $T/executed)
 EOF
-chmod 644 "$env"
-EDU_ENV=$env run bash "$EDU_ROOT/pipelines/ivac.sh"
-is_status 78 "a settings file others can read is refused"
-like_err "^pipelines/ivac.sh: $env: readable or writable by group or others \(mode 644\), and it holds secrets: chmod 600 $env\$" \
-	"says why and what to do"
-is "$(sql 'select count(*) from colleges_indicateurs')" 0 "nothing is loaded"
-chmod 620 "$env"
-EDU_ENV=$env run bash "$EDU_ROOT/pipelines/ivac.sh"
-is_status 78 "nor one the group can write"
-
 chmod 600 "$env"
 unset EDU_LOG_DIR
 EDU_ENV=$env run bash "$EDU_ROOT/pipelines/ivac.sh" -R
@@ -41,11 +30,6 @@ ok "$([ -s "$T/mine/import.log" ] && [ "$(wc -l <"$T/envlogs/import.log")" -eq 1
 	"the environment wins over the file"
 export EDU_LOG_DIR=$T/logs
 
-printf 'EDU_X=1\nrm -rf /tmp/nothing\n' >"$T/bad.env"
-chmod 600 "$T/bad.env"
-EDU_ENV=$T/bad.env run bash "$EDU_ROOT/pipelines/ivac.sh"
-is_status 78 "a line that is not NAME=value"
-like_err "^pipelines/ivac.sh: $T/bad.env:2: not a NAME=value line\$" "names the line, not its content"
 EDU_ENV=$T/missing.env run bash "$EDU_ROOT/pipelines/ivac.sh"
 is_status 78 "EDU_ENV naming no file"
 like_err "EDU_ENV=$T/missing.env: no such file" "says so"
@@ -60,30 +44,7 @@ is "$(PGDATABASE=t0700b sql "select count(*) > 0 from monitoring.schema_migratio
 	"migrated the database named by the settings file"
 dropdb t0700b
 
-# ---- names that are never paths nor patterns ----
-cp "$EDU_SOURCES" "$T/good.json"
-# These runs have a TMPDIR of their own: the work directory (pipelines/lib.sh makes it there, and
-# every file of a run goes in it) must be gone when they end, and nothing else written there.
-mkdir "$T/tmp"
-for bad in '../../x' 'a.b' 'A' '1x' 'iv ac'; do
-	jq --arg b "$bad" '.sources[0].id = $b' "$T/good.json" >"$EDU_SOURCES"
-	TMPDIR=$T/tmp run bash "$EDU_ROOT/pipelines/refresh.sh"
-	is_status 78 "source id '$bad' in the config"
-	like_err "source id \"${bad//./\\.}\": not a name of the form \[a-z\]\[a-z0-9_\]\*" "named, with the rule"
-done
-jq '.sources[0].id = "a\nb"' "$T/good.json" >"$EDU_SOURCES"
-TMPDIR=$T/tmp run bash "$EDU_ROOT/pipelines/refresh.sh"
-is_status 78 "an id holding a newline"
-cp "$T/good.json" "$EDU_SOURCES"
-is "$(find "$EDU_ROOT" -maxdepth 2 -name '*.out' -newer "$T/good.json" | wc -l)" 0 "no file written beside the scripts"
-is "$(ls -A "$T/tmp")" "" "the refused runs leave nothing in TMPDIR (their work directories removed)"
-for bad in '../x' 'ivac.*' 'ivac:24' 'dvf:2024x'; do
-	run bash "$EDU_ROOT/pipelines/refresh.sh" "$bad"
-	is_status 64 "unit '$bad' on the command line"
-done
-run bash "$EDU_ROOT/pipelines/refresh.sh" nosuch
-is_status 78 "an unknown source"
-like_err "no source nosuch" "is named"
+# ---- settings and options that are never SQL nor paths ----
 run bash "$EDU_ROOT/pipelines/status.sh" -o "$T/st.md" -x
 is_status 64 "status.sh: a bad option"
 EDU_HISTORY_DAYS="1); drop table communes; --" run bash "$EDU_ROOT/pipelines/refresh.sh" ivac

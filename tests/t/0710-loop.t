@@ -8,9 +8,8 @@
 . "${EDU_ROOT:-.}/tests/lib.sh"
 . "$EDU_ROOT/tests/pipelines.sh"
 . "$EDU_ROOT/tests/httpd.sh"
-unset EDU_SLACK_WEBHOOK EDU_SMTP_URL EDU_SENDGRID_API_KEY EDU_RUN_ID
-export EDU_LOCK=$T/refresh.lock EDU_STATUS_FILE=$T/status/STATUS.md
-pl_db t0710
+pl_job t0710
+export EDU_STATUS_FILE=$T/status/STATUS.md
 fx=$EDU_ROOT/tests/fixtures
 onisep=$fx/onisep/ideo-structures-secondaire_built.csv
 annuaire=$fx/annuaire-education/fr-en-annuaire-education_dept35_2023-06.csv
@@ -105,7 +104,7 @@ jq --arg u "$BASE/slow/ivac" '.sources |= map(if .id == "ivac" then .url = $u el
 	mv "$T/s.json" "$EDU_SOURCES"
 bash "$EDU_ROOT/pipelines/refresh.sh" ivac >"$T/first.out" 2>&1 &
 first=$!
-for _ in $(seq 50); do [ "$(requests /slow/ivac)" -gt 0 ] && break; sleep 0.1; done
+wait_for asked /slow/ivac
 before=$(table_sum colleges_indicateurs)
 run bash "$EDU_ROOT/pipelines/refresh.sh" ivac
 is_status 75 "a run while another runs"

@@ -6,9 +6,7 @@
 . "${EDU_ROOT:-.}/tests/lib.sh"
 . "$EDU_ROOT/tests/pipelines.sh"
 . "$EDU_ROOT/tests/httpd.sh"
-unset EDU_SLACK_WEBHOOK EDU_SMTP_URL EDU_SENDGRID_API_KEY EDU_RUN_ID
-export EDU_LOCK=$T/refresh.lock
-pl_db t0712
+pl_job t0712
 geo=$FIX/dvf/geo-dvf_full-csv_2025_dept01_first70rows_TRANSCRIBED.csv
 mkdir -p "$T/www/dvf/2024" "$T/www/dvf/2025"
 pl_gzip "$geo" "$T/www/dvf/2025/full.csv.gz"

@@ -6,7 +6,7 @@
 . "${EDU_ROOT:-.}/tests/lib.sh"
 . "$EDU_ROOT/tests/pipelines.sh"
 unset EDU_SLACK_WEBHOOK EDU_SMTP_URL EDU_SENDGRID_API_KEY EDU_RUN_ID
-pl_db t0720
+schema_db t0720
 fx=$EDU_ROOT/tests/fixtures
 . "$EDU_ROOT/tests/ops.sh"
 ops_only ivac onisep annuaire

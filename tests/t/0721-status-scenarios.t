@@ -9,9 +9,8 @@
 . "${EDU_ROOT:-.}/tests/lib.sh"
 . "$EDU_ROOT/tests/pipelines.sh"
 . "$EDU_ROOT/tests/httpd.sh"
-unset EDU_SLACK_WEBHOOK EDU_SMTP_URL EDU_SENDGRID_API_KEY EDU_RUN_ID
-export EDU_LOCK=$T/refresh.lock EDU_STATUS_FILE=$T/status/STATUS.md
-pl_db t0721
+pl_job t0721
+export EDU_STATUS_FILE=$T/status/STATUS.md
 annuaire=$FIX/annuaire-education/fr-en-annuaire-education_dept35_2023-06.csv
 ival=$FIX/ival-lycees/fr-en-indicateurs-de-resultat-des-lycees-gt_v2_export_built.csv
 geo=$FIX/dvf/geo-dvf_full-csv_2025_dept01_first70rows_TRANSCRIBED.csv

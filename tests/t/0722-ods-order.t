@@ -8,9 +8,7 @@
 . "${EDU_ROOT:-.}/tests/lib.sh"
 . "$EDU_ROOT/tests/pipelines.sh"
 . "$EDU_ROOT/tests/httpd.sh"
-unset EDU_SLACK_WEBHOOK EDU_SMTP_URL EDU_SENDGRID_API_KEY EDU_RUN_ID
-export EDU_LOCK=$T/refresh.lock
-pl_db t0722
+pl_job t0722
 ods=/api/explore/v2.1/catalog/datasets
 cp "$FIX/ival-lycees/fr-en-indicateurs-de-resultat-des-lycees-gt_v2_export_built.csv" "$T/ival.csv"
 cp "$FIX/ivac-colleges/fr-en-indicateurs-valeur-ajoutee-colleges_ods-export_first500.csv" "$T/ivac.csv"

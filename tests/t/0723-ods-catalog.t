@@ -9,9 +9,8 @@
 . "${EDU_ROOT:-.}/tests/lib.sh"
 . "$EDU_ROOT/tests/pipelines.sh"
 . "$EDU_ROOT/tests/httpd.sh"
-unset EDU_SLACK_WEBHOOK EDU_SMTP_URL EDU_SENDGRID_API_KEY EDU_RUN_ID
-export EDU_LOCK=$T/refresh.lock EDU_STATUS_FILE=$T/status/STATUS.md
-pl_db t0723
+pl_job t0723
+export EDU_STATUS_FILE=$T/status/STATUS.md
 ods=/api/explore/v2.1/catalog/datasets
 ivac_ds=fr-en-indicateurs-valeur-ajoutee-colleges
 ival_ds=fr-en-indicateurs-de-resultat-des-lycees-gt_v2

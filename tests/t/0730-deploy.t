@@ -1,6 +1,7 @@
 #!/bin/bash
 # deploy/ as installed: the crontab's fields and its schedule (daily at 02:00, a forced reload on
-# Sunday at 03:00), the systemd service and timer pairs (systemd-analyze verify where it runs),
+# Sunday at 03:00), the systemd template, its drop-in and the timers (systemd-analyze verify where
+# it runs),
 # the logrotate file (logrotate -d), no install-time placeholder left; and the scheduled
 # workflows (make lint runs yamllint on them).
 . "${EDU_ROOT:-.}/tests/lib.sh"
@@ -44,18 +45,23 @@ ok "$(grep -Eq '^0 3 \* \* 0 +eduinfo EDU_LOCK_WAIT=3600 bash .*/pipelines/refre
 ok "$(grep -q '^PATH=/opt/edu/bin:' "$cron"; echo $?)" "cron's PATH has the tools"
 
 # ---- systemd ----
-for u in eduinfo-pipeline eduinfo-pipeline-reload; do
-	ok "$(grep -q "^ExecStart=-/bin/bash /opt/edu/share/eduinfo-pipeline/pipelines/refresh.sh" "$d/deploy/$u.service" &&
-		grep -q '^ExecStart=/bin/bash /opt/edu/share/eduinfo-pipeline/pipelines/status.sh -q$' "$d/deploy/$u.service"; echo $?)" \
-		"$u.service: the run, then the report that fails the unit"
-done
+# One template for both runs; the weekly one differs by its drop-in only.
+svc="$d/deploy/eduinfo-pipeline@.service"
+# shellcheck disable=SC2016 # $REFRESH_ARGS is the unit's, expanded by systemd
+ok "$(grep -qxF 'ExecStart=-/bin/bash /opt/edu/share/eduinfo-pipeline/pipelines/refresh.sh $REFRESH_ARGS' "$svc" &&
+	grep -q '^ExecStart=/bin/bash /opt/edu/share/eduinfo-pipeline/pipelines/status.sh -q$' "$svc"; echo $?)" \
+	"eduinfo-pipeline@.service: the run, then the report that fails the unit"
+is "$(sed -n 's/^Unit=//p' "$d/deploy/eduinfo-pipeline.timer")" "eduinfo-pipeline@daily.service" "the daily timer starts the daily run"
+is "$(sed -n 's/^Unit=//p' "$d/deploy/eduinfo-pipeline-reload.timer")" "eduinfo-pipeline@reload.service" "the weekly timer the reload"
 is "$(sed -n 's/^OnCalendar=//p' "$d/deploy/eduinfo-pipeline.timer")" "*-*-* 02:00:00" "the daily timer"
 is "$(sed -n 's/^OnCalendar=//p' "$d/deploy/eduinfo-pipeline-reload.timer")" "Sun *-*-* 03:00:00" "the weekly timer"
-ok "$(grep -q -- 'refresh.sh -f$' "$d/deploy/eduinfo-pipeline-reload.service"; echo $?)" "which reloads everything"
+is "$(sed -n 's/^Environment=//p' "$d/deploy/eduinfo-pipeline@reload.service.d/reload.conf" | tr '\n' ' ')" \
+	"REFRESH_ARGS=-f EDU_LOCK_WAIT=3600 " "which reloads everything, waiting for the daily run's lock"
 if command -v systemd-analyze >/dev/null 2>&1; then
 	mkdir -p "$T/units"
-	cp "$d"/deploy/*.service "$d"/deploy/*.timer "$T/units/"
-	run systemd-analyze verify --man=no "$T"/units/*.service "$T"/units/*.timer
+	cp -r "$d"/deploy/*.service "$d"/deploy/*.service.d "$d"/deploy/*.timer "$T/units/"
+	run systemd-analyze verify --man=no "$T/units/eduinfo-pipeline@daily.service" \
+		"$T/units/eduinfo-pipeline@reload.service" "$T"/units/*.timer
 	is_status 0 "systemd-analyze verify"
 	empty_err "without a warning"
 	cp "$T/units/eduinfo-pipeline.timer" "$T/units/broken.timer"

@@ -13,7 +13,7 @@
 good=$GOOD
 onisep=$FIX/onisep/ideo-structures-secondaire_built.csv
 communes=$FIX/insee-communes/geo-api-communes_fields-code-nom-centre_first500.json
-pl_db t0830
+schema_db t0830
 in=$T/in.csv
 cp "$good" "$in"
 pl_source ivac "$in"

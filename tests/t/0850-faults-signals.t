@@ -60,8 +60,7 @@ stage() {
 	no_workdir
 }
 
-asked() { [ "$(requests /ivac)" = 1 ]; }
-downloading() { asked && [ -n "$(find "$TMPDIR" -name '.ivac.csv*')" ]; }
+downloading() { asked /ivac && [ -n "$(find "$TMPDIR" -name '.ivac.csv*')" ]; }
 no_load_session() { [ "$(sql "select count(*) from pg_stat_activity where application_name = 'edu-pgcopy'")" = 0 ]; }
 
 # fetch_stage SIGNAL: the case, for the download held in the middle of its body.
@@ -125,7 +124,7 @@ serve ivac "{\"hold\": [2000, \"$T/release\"], \"body_file\": \"ivac-good.csv\"}
 log_clear
 start bash "$PIPE/refresh.sh" ivac
 cp "$OUT" "$T/first.out"
-wait_for asked
+wait_for asked /ivac
 ok $? "$FAULT: the first job is checking ivac"
 state_save
 run bash "$PIPE/refresh.sh" ivac

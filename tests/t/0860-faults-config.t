@@ -31,13 +31,28 @@ fault C02 78 "sources.json is not JSON, for the production job"
 printf '{"sources": [\n' >"$EDU_SOURCES"
 config_case "^pipelines/refresh.sh: $EDU_SOURCES: " bash "$PIPE/refresh.sh"
 
+# ere TEXT: TEXT as an ERE that matches it literally.
+ere() { printf '%s' "$1" | sed 's/[][\.*^$+?(){}|]/\\&/g'; }
+
 fault C03 78 "a source id that is a path"
-jq '.sources[0].id = "../../tmp/x"' "$T/good.json" >"$EDU_SOURCES"
-config_case "^pipelines/refresh.sh: $EDU_SOURCES: source id \"../../tmp/x\": not a name of the form \[a-z\]\[a-z0-9_\]\*\$" \
-	bash "$PIPE/refresh.sh"
+# And every other id that is not [a-z][a-z0-9_]* (a newline in it too). The runs have a TMPDIR
+# of their own: their work directories (every file of a run goes in one) must be gone when they
+# end, and nothing written beside the scripts.
+mkdir "$T/tmp"
+for bad in ../../tmp/x ../../x a.b A 1x 'iv ac' $'a\nb'; do
+	jq --arg b "$bad" '.sources[0].id = $b' "$T/good.json" >"$EDU_SOURCES"
+	FAULT="C03 ${bad//$'\n'/\\n}" TMPDIR=$T/tmp config_case \
+		"^pipelines/refresh.sh: $EDU_SOURCES: source id \"$(ere "${bad//$'\n'/\\n}")\": not a name of the form \[a-z\]\[a-z0-9_\]\*\$" \
+		bash "$PIPE/refresh.sh"
+done
+is "$(find "$EDU_ROOT" -maxdepth 2 -name '*.out' -newer "$T/good.json" | wc -l)" 0 "$FAULT: no file written beside the scripts"
+is "$(ls -A "$T/tmp")" "" "$FAULT: the refused runs leave nothing in TMPDIR (their work directories removed)"
 
 fault C04 64 "a unit on the command line that is not one"
-config_case "^pipelines/refresh.sh: 'ivac;rm': not a source id or id:YYYY\$" bash "$PIPE/refresh.sh" 'ivac;rm'
+for bad in 'ivac;rm' ../x 'ivac.*' ivac:24 dvf:2024x; do
+	FAULT="C04 $bad" config_case "^pipelines/refresh.sh: '$(ere "$bad")': not a source id or id:YYYY\$" \
+		bash "$PIPE/refresh.sh" "$bad"
+done
 
 fault C05 78 "a source the config does not have"
 config_case "^pipelines/refresh.sh: $EDU_SOURCES: no source nosuch\$" bash "$PIPE/refresh.sh" nosuch
@@ -74,12 +89,18 @@ chmod 644 "$T/settings"
 EDU_ENV=$T/settings config_case \
 	"^pipelines/ivac.sh: $T/settings: readable or writable by group or others \(mode 644\), and it holds secrets: chmod 600 $T/settings\$" \
 	bash "$PIPE/ivac.sh" -R
+chmod 620 "$T/settings"
+FAULT="C11 group-writable" EDU_ENV=$T/settings config_case \
+	"^pipelines/ivac.sh: $T/settings: readable or writable by group or others \(mode 620\)" bash "$PIPE/ivac.sh" -R
 
 fault C12 78 "a settings file with a line that is not NAME=value"
 printf 'DATABASE_URL postgresql://edu:Pw-s3cret@/t0860\n' >"$T/settings"
 chmod 600 "$T/settings"
 EDU_ENV=$T/settings config_case "^pipelines/ivac.sh: $T/settings:1: not a NAME=value line\$" bash "$PIPE/ivac.sh" -R
 is "$(grep -c 'Pw-s3cret' "$ERR")" 0 "$FAULT: the line is not printed"
+printf 'EDU_X=1\nrm -rf /tmp/nothing\n' >"$T/settings"
+FAULT="C12 after a good line" EDU_ENV=$T/settings config_case "^pipelines/ivac.sh: $T/settings:2: not a NAME=value line\$" \
+	bash "$PIPE/ivac.sh" -R
 
 fault C13 78 "sql/ copied alone, with a password in DATABASE_URL"
 mkdir -p "$T/sqlcopy"

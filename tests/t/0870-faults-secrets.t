@@ -11,11 +11,9 @@
 . "$EDU_ROOT/tests/pipelines.sh"
 . "$EDU_ROOT/tests/httpd.sh"
 . "$EDU_ROOT/tests/faults.sh"
-unset EDU_SLACK_WEBHOOK EDU_SMTP_URL EDU_SENDGRID_API_KEY EDU_RUN_ID
-export EDU_LOCK=$T/refresh.lock
 
 good=$GOOD
-pl_db t0870
+pl_job t0870
 cp "$good" "$T/ivac.csv"
 pl_rename_header "$FIX/annuaire-education/fr-en-annuaire-education_dept35_2023-06.csv" \
 	Nom_etablissement Nom_de_l_etablissement "$T/annuaire.csv"
@@ -57,8 +55,7 @@ set -m
 "${tracer[@]}" bash "$PIPE/refresh.sh" >"$OUT" 2>"$ERR" &
 job=$!
 set +m
-asked() { [ "$(requests /ivac)" = 1 ]; }
-wait_for asked
+wait_for asked /ivac
 held=$?
 : >"$T/cmdlines"
 for p in $job $(descendants "$job"); do
@@ -116,6 +113,8 @@ like_out '^ivac: FAILED \(exit 75\): at fetch: edu-fetch: cannot reach \[secret\
 	"$FAULT: the report says it, redacted"
 jq -r 'select(.method == "POST") | .body' "$HTTPD_LOG" >"$T/posted"
 is "$(leaks "$OUT" "$ERR" "$EDU_LOG_DIR"/*.log "$T/posted")" 0 "$FAULT: no secret in the report, stderr, logs or messages"
+ok "$(grep -q 'error="edu-fetch: cannot reach \[secret\] nor \[secret\]: refused"' "$EDU_LOG_DIR/import.log"; echo $?)" \
+	"$FAULT: the log line has the diagnostic, redacted"
 is "$(sql "select diagnostic from monitoring.runs where unit = 'ivac' order by id desc limit 1")" \
 	"edu-fetch: cannot reach [secret] nor [secret]: refused" "$FAULT: nor in the history"
 
@@ -153,7 +152,7 @@ is "$(req_header /v3/mail/send authorization)" "Bearer SG.s3cret-api-key" "$FAUL
 # An SMTP server of the test's own, answering RCPT with CODE.
 smtp_refusing() {
 	local port
-	port=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+	port=$(freeport)
 	cat >"$T/refuse.py" <<'PY'
 class Refuse:
     def __init__(self, reply):
@@ -166,7 +165,7 @@ class Refuse:
 PY
 	PYTHONPATH=$T /usr/bin/python3 -m aiosmtpd -n -l "127.0.0.1:$port" -c refuse.Refuse "$1" &
 	REFUSER=$!
-	wait_for eval "(echo >/dev/tcp/127.0.0.1/$port)"
+	wait_for port_open "$port"
 	REFUSER_URL=smtp://127.0.0.1:$port
 }
 # smtp_case REPLY: edu-notify by e-mail to a server answering RCPT with REPLY.
