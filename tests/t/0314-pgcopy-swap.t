@@ -266,7 +266,7 @@ is "$(cat "$OUT")" "-w annee=2023 -s dvf:2023 dvf_mutations" "no -P when the set
 # ---- through pipelines/dvf.sh: a renumbered year swapped; kept from its lock, the import log
 # says that it was rewritten in place
 . "$EDU_ROOT/tests/pipelines.sh"
-pl_db t0314b || exit 1
+schema_db t0314b
 geo=$FIX/dvf/geo-dvf_full-csv_2025_dept01_first70rows_TRANSCRIBED.csv
 mkdir -p "$T/geo/2025"
 pl_source dvf "$T/geo/{year}/full.csv.gz"
