@@ -74,7 +74,7 @@ tests/unit/test-lib: tests/unit/test-lib.c $(LIB) src/lib/edu.h .build-flags
 # Each harness is built twice from the same sources with -DEDU_FUZZ: with tests/fuzz/replay.c as
 # its main and the build's compiler and flags, for `make check` to replay the seeds and the kept
 # crashes (under SANITIZE=1 too); and with clang's libFuzzer, ASan and UBSan for `make fuzz`.
-FUZZERS = csv2tsv tsv map rules
+FUZZERS = csv2tsv tsv map rules infer
 FR = tests/fuzz/build/replay
 FL = tests/fuzz/build/libfuzzer
 FUZZ_REPLAY = $(FUZZERS:%=$(FR)/fuzz-%)
@@ -103,6 +103,8 @@ $(1)/fuzz-csv2tsv: LDLIBS = $$(CSV_LIBS)
 $(1)/fuzz-csv2tsv: $(1)/src/edu-csv2tsv-convert.o $(1)/src/edu-csv2tsv-io.o
 $(1)/fuzz-map: $(1)/src/edu-normalize-map.o $(1)/src/edu-normalize-rules.o
 $(1)/fuzz-rules: $(1)/src/edu-normalize-rules.o
+$(1)/fuzz-infer: $(1)/src/edu-normalize-infer.o $(1)/src/edu-normalize-map.o \
+	$(1)/src/edu-normalize-rules.o
 endef
 $(eval $(call fuzz_build,$(FR),$$(CC),$$(CFLAGS),$(FR)/tests/fuzz/replay.o,$$(CFLAGS) $$(LDFLAGS),.build-flags))
 $(eval $(call fuzz_build,$(FL),$$(FUZZ_CC),$$(FUZZ_CFLAGS),,$$(FUZZ_CFLAGS) -fsanitize=fuzzer,))

@@ -360,6 +360,30 @@ static void null_option(const struct icol *c, struct edu_str *s)
 			edu_str_add(s, "%s%s", s->len ? "," : "null=", tokens[k]);
 }
 
+/*
+ * Whether a header name can be a source of a map line: no tab or line end (the map's own
+ * separators), no '|' (alternatives), no leading '#' (a comment) or '?' (optional), and no
+ * blank at either end (the map's fields are trimmed).
+ */
+static int nameable(const char *name)
+{
+	size_t n = strlen(name);
+
+	return n > 0 && strpbrk(name, "\t\n\r|") == NULL && name[0] != '#' && name[0] != '?' &&
+	       name[0] != ' ' && name[n - 1] != ' ';
+}
+
+/* A header name for a comment: control characters shown as '?', so that it stays one line. */
+static char *shown(const char *name)
+{
+	char *s = edu_strdup(name);
+
+	for (char *p = s; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
+	return s;
+}
+
 /* The key: the first column never empty and never repeated, a UAI first; or NULL. */
 static const struct icol *guess_key(const struct infer *x)
 {
@@ -368,7 +392,8 @@ static const struct icol *guess_key(const struct infer *x)
 	for (size_t i = 0; i < x->n; i++) {
 		const struct icol *c = &x->c[i];
 
-		if (c->values != x->rows || c->distinct != x->rows || x->rows == 0)
+		if (c->values != x->rows || c->distinct != x->rows || x->rows == 0 ||
+		    !nameable(c->name))
 			continue;
 		if (strcmp(choose(c), "uai") == 0)
 			return c;
@@ -386,8 +411,19 @@ static void write_column(struct edu_out *o, const struct infer *x, size_t i)
 	struct edu_str line = {0}, opt = {0};
 	const char *rule = choose(c);
 	long a, b, same = repeats(x, i, &a, &b);
+	char *name = shown(c->name);
 
-	edu_str_add(&line, "# %s: %lu value%s, %lu empty", c->name, c->values,
+	if (!nameable(c->name)) {
+		edu_str_add(&line,
+		            "# column %zu '%s': its name cannot be written in a map (a tab, a line "
+		            "end, '|', a leading '#' or '?', a blank at an end): not drafted\n",
+		            i + 1, name);
+		edu_out_puts(o, line.p);
+		edu_str_free(&line);
+		free(name);
+		return;
+	}
+	edu_str_add(&line, "# %s: %lu value%s, %lu empty", name, c->values,
 	            c->values == 1 ? "" : "s", c->empty);
 	if (c->ntok)
 		edu_str_add(&line, ", %lu null token%s", c->ntok, c->ntok == 1 ? "" : "s");
@@ -398,14 +434,19 @@ static void write_column(struct edu_out *o, const struct infer *x, size_t i)
 	edu_out_puts(o, line.p);
 	line.len = 0;
 	if (same >= 0 || (a >= 0 && b >= 0)) {
+		char *s1 = shown(x->c[same >= 0 ? same : a].name);
+		char *s2 = shown(x->c[b >= 0 ? b : 0].name);
+
 		if (same >= 0)
 			edu_str_add(&line,
 			            "%s\t-\tTODO: equal to '%s' on every row of the sample\n",
-			            c->name, x->c[same].name);
+			            c->name, s1);
 		else
 			edu_str_add(&line,
 			            "%s\t-\tTODO: '%s', '%s' again on every row of the sample\n",
-			            c->name, x->c[a].name, x->c[b].name);
+			            c->name, s1, s2);
+		free(s1);
+		free(s2);
 	} else {
 		if (strcmp(rule, "text") != 0 && strcmp(rule, "list=|") != 0)
 			null_option(c, &opt);
@@ -415,6 +456,7 @@ static void write_column(struct edu_out *o, const struct infer *x, size_t i)
 	edu_out_puts(o, line.p);
 	edu_str_free(&line);
 	edu_str_free(&opt);
+	free(name);
 }
 
 static void write_draft(struct edu_out *o, const struct infer *x, const char *input)

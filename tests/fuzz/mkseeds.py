@@ -96,6 +96,18 @@ def column(header, spec):
     return None
 
 
+def infer_seeds():
+    # A sample in the contract, without its end-of-data line (the harness adds it).
+    for name, src in (("onisep", "onisep/ideo-structures-secondaire_built.csv"),
+                      ("annuaire", "annuaire-education/fr-en-annuaire-education_dept35_2023-06.csv"),
+                      ("ivac", "ivac-colleges/fr-en-indicateurs-valeur-ajoutee-colleges_ods-export_first500.csv"),
+                      ("geoloc", "annuaire-education/fr-en-adresse-et-geolocalisation-etablissements-premier-et-second-degre_dept35-colleges_2023-06.csv"),
+                      ("dvf", "dvf/geo-dvf_full-csv_2025_dept01_first70rows_TRANSCRIBED.csv")):
+        data = cut(csv2tsv(f"{FIX}/{src}").replace(b"\\.\n", b""), 4096)
+        put("infer", name, data.rstrip(b"\n"))
+    put("infer", "schools", read(f"{FIX}/normalize/schools.tsv").replace(b"\\.\n", b"").rstrip(b"\n"))
+
+
 def map_and_rule_seeds():
     pairs = [(f"pipelines/{m}", f"{FIX}/{src}") for m, src in MAPS.items()]
     pairs.append((f"{FIX}/normalize/schools.map", None))
@@ -138,12 +150,13 @@ def map_and_rule_seeds():
 def main():
     if not os.path.exists("bin/edu-csv2tsv"):
         sys.exit("mkseeds: run make first (bin/edu-csv2tsv)")
-    for harness in ("csv2tsv", "tsv", "map", "rules"):
+    for harness in ("csv2tsv", "tsv", "map", "rules", "infer"):
         shutil.rmtree(os.path.join(SEEDS, harness), ignore_errors=True)
         os.makedirs(os.path.join(SEEDS, harness))
     csv_seeds()
     tsv_seeds()
     map_and_rule_seeds()
+    infer_seeds()
 
 
 main()

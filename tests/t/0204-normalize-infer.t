@@ -61,6 +61,17 @@ run edu-normalize -I "$T/cut.tsv"
 is_status 79 "-I on a stream without its end-of-data line"
 empty_out "a cut sample drafts nothing"
 
+# Header names a map cannot hold are said in a comment, never drafted as a broken line.
+printf 'ok\ta\\tb\t#c\t?d\t e\tx|y\n1\t2\t3\t4\t5\t6\n\\.\n' >"$T/odd.tsv"
+run edu-normalize -I -o "$T/odd.map" "$T/odd.tsv"
+is_status 0 "-I on header names a map cannot hold"
+is "$(grep -c "its name cannot be written in a map" "$T/odd.map")" 5 \
+	"a tab, a leading # or ?, a blank at an end, a |: five names said in comments"
+grep -q "^# column 2 'a?b': its name cannot be written in a map" "$T/odd.map"
+ok $? "a control character of a name is shown as ?, the comment stays one line"
+run edu-normalize -M "$T/odd.map" "$T/odd.tsv"
+is_status 0 "that draft is a map that reads its sample"
+
 # ---- the seven sources: the draft against the hand-written map ----
 # compare DRAFT MAP: "same total" then one line per column whose rule differs.
 compare() {

@@ -6,7 +6,7 @@
 . "${EDU_ROOT:-.}/tests/lib.sh"
 
 FUZZ=$EDU_ROOT/tests/fuzz
-for h in csv2tsv tsv map rules; do
+for h in csv2tsv tsv map rules infer; do
 	for dir in seeds regressions; do
 		[ -d "$FUZZ/$dir/$h" ] || continue
 		run "$FUZZ/build/replay/fuzz-$h" "$FUZZ/$dir/$h"
