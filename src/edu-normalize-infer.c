@@ -72,8 +72,8 @@ static int token_of(const char *v)
 /* Runs one value through the candidate rules still standing, and notes its shape. */
 static void try_rules(struct infer *x, struct icol *c, const char *v, size_t n)
 {
-	if (x->outcap < NORM_LIST_ROOM(n) + 1)
-		x->out = edu_realloc(x->out, x->outcap = NORM_LIST_ROOM(n) + 1);
+	if (x->outcap < n + NORM_SLACK + 1)
+		x->out = edu_realloc(x->out, x->outcap = n + NORM_SLACK + 1);
 	for (size_t k = 0; k < sizeof(rule_of) / sizeof(rule_of[0]); k++) {
 		size_t len;
 

@@ -216,17 +216,24 @@ void norm_map_read(struct norm_map *m, const char *file)
 }
 
 /*
- * Each name in turn, exactly, else without the blanks around the header's names: some exports
- * pad them, and readers of ONISEP's file strip them. Both lookups are on sorted indexes.
+ * The column of one name: exactly, else without the blanks around the header's names (some
+ * exports pad them, and readers of ONISEP's file strip them); -1 when none. Both lookups are on
+ * sorted indexes.
  */
+static long find_name(const struct edu_tsv_reader *r, const struct edu_names *trimmed,
+                      const char *name)
+{
+	long idx = edu_tsv_column(r, name);
+
+	return idx >= 0 ? idx : edu_names_find(trimmed, name, strlen(name));
+}
+
+/* The column of the first of a source's names that the header has. */
 static void resolve(struct norm_source *s, const struct edu_tsv_reader *r,
                     const struct edu_names *trimmed)
 {
-	for (size_t i = 0; i < s->nalt && s->idx < 0; i++) {
-		s->idx = edu_tsv_column(r, s->alt[i]);
-		if (s->idx < 0)
-			s->idx = edu_names_find(trimmed, s->alt[i], strlen(s->alt[i]));
-	}
+	for (size_t i = 0; i < s->nalt && s->idx < 0; i++)
+		s->idx = find_name(r, trimmed, s->alt[i]);
 }
 
 /* The header's names without their surrounding blanks, indexed (the pointers into r->header). */
@@ -298,10 +305,8 @@ static void check_required(struct norm_map *m, const struct edu_tsv_reader *r,
 		struct norm_source *g = &m->ign[i].src;
 
 		for (size_t k = 0; k < g->nalt; k++) {
-			long idx = edu_tsv_column(r, g->alt[k]);
+			long idx = find_name(r, trimmed, g->alt[k]);
 
-			if (idx < 0)
-				idx = edu_names_find(trimmed, g->alt[k], strlen(g->alt[k]));
 			if (idx >= 0)
 				m->used[idx] = 1;
 			if (g->idx < 0)

@@ -200,21 +200,28 @@ static void write_headers(struct state *st, const struct norm_map *m)
 	free(names);
 }
 
+/* Opens the input file (standard input when it is NULL or -) as a contract stream. */
+static void open_stream(struct edu_tsv_reader *r, const char *file)
+{
+	int fd = STDIN_FILENO;
+
+	if (file == NULL || strcmp(file, "-") == 0)
+		file = "stdin";
+	else if ((fd = open(file, O_RDONLY)) < 0)
+		edu_die(EDU_EX_NOINPUT, "%s:", file);
+	edu_tsv_open(r, fd, file);
+}
+
 /* -I: a draft mapping file from the sample in file (standard input when NULL or -). */
 static int draft_map(const char *file, const char *outfile)
 {
 	struct edu_tsv_reader r;
 	struct edu_out out;
 	struct edu_atomic *a;
-	int fd = STDIN_FILENO;
 
-	if (file != NULL && strcmp(file, "-") != 0 && (fd = open(file, O_RDONLY)) < 0)
-		edu_die(EDU_EX_NOINPUT, "%s:", file);
-	if (file == NULL || strcmp(file, "-") == 0)
-		file = "stdin";
-	edu_tsv_open(&r, fd, file);
+	open_stream(&r, file);
 	a = open_out(&out, outfile);
-	norm_infer(&r, &out, file);
+	norm_infer(&r, &out, r.name);
 	edu_out_flush(&out);
 	if (a)
 		edu_atomic_commit(a);
@@ -291,14 +298,7 @@ static void parse_options(struct opts *o, int argc, char *argv[])
 /* Opens the input (a file, or standard input for none or -) and checks its header. */
 static void open_input(struct state *st, struct norm_map *m, const struct opts *o)
 {
-	const char *input = o->input;
-	int fd = STDIN_FILENO;
-
-	if (input == NULL || strcmp(input, "-") == 0)
-		input = "stdin";
-	else if ((fd = open(input, O_RDONLY)) < 0)
-		edu_die(EDU_EX_NOINPUT, "%s:", input);
-	edu_tsv_open(&st->r, fd, input);
+	open_stream(&st->r, o->input);
 	norm_map_check(m, &st->r, o->strict, o->quiet);
 }
 
