@@ -429,26 +429,29 @@ edu_unmapped() {
 # edu_record_unmapped COLUMNS: those columns (one a line) on this run's load row of the history,
 # for the job's report; said on stderr when that cannot be done, never a failure of the run.
 edu_record_unmapped() {
-	local r
-	edu_psql -v unit="$EDU_UNIT" -v started="$EDU_STARTED" -v cols="$1" >/dev/null \
-		2>"$EDU_WORK/record.err" <<'SQL'
-select monitoring.unmapped(:'unit', :'started', string_to_array(:'cols', E'\n'))
-SQL
+	edu_history "the new columns" \
+		"select monitoring.unmapped(:'unit', :'started', string_to_array(:'cols', E'\\n'))" \
+		-v unit="$EDU_UNIT" -v started="$EDU_STARTED" -v cols="$1"
+}
+
+# edu_history WHAT SQL PSQL-ARG...: SQL (with the psql variables given) written to the run
+# history; when it cannot be, said on stderr as WHAT that could not be recorded, never a failure
+# of the run.
+edu_history() {
+	local what=$1 sql=$2 r
+	shift 2
+	edu_psql "$@" >/dev/null 2>"$EDU_WORK/record.err" <<<"$sql"
 	r=$?
-	[ "$r" -eq 0 ] || printf '%s: the new columns could not be recorded in monitoring.runs (psql exit %s): %s\n' \
-		"$EDU_SCRIPT" "$r" "$(head -n 1 "$EDU_WORK/record.err")" >&2
+	[ "$r" -eq 0 ] || printf '%s: %s could not be recorded in monitoring.runs (psql exit %s): %s\n' \
+		"$EDU_SCRIPT" "$what" "$r" "$(head -n 1 "$EDU_WORK/record.err")" >&2
 }
 
 # edu_record_failure STATUS DIAGNOSTIC: the failed attempt in the history (monitoring.attempt), so
 # that the status report says FAILING and the job's report names the stage and the diagnostic.
 edu_record_failure() {
-	local r
-	edu_psql -v unit="$EDU_UNIT" -v stage="$EDU_STAGE" -v started="$EDU_STARTED" -v status="$1" \
-		-v diag="$(edu_redact "$2")" -v job="${EDU_RUN_ID:-}" >/dev/null 2>"$EDU_WORK/record.err" <<'SQL'
-select monitoring.attempt(:'unit', :'stage', :'started', 'failed', :status, nullif(:'diag', ''),
-	null, null, null, null, nullif(:'job', ''), null, null)
-SQL
-	r=$?
-	[ "$r" -eq 0 ] || printf '%s: the failure could not be recorded in monitoring.runs (psql exit %s): %s\n' \
-		"$EDU_SCRIPT" "$r" "$(head -n 1 "$EDU_WORK/record.err")" >&2
+	edu_history "the failure" \
+		"select monitoring.attempt(:'unit', :'stage', :'started', 'failed', :status,
+			nullif(:'diag', ''), null, null, null, null, nullif(:'job', ''), null, null)" \
+		-v unit="$EDU_UNIT" -v stage="$EDU_STAGE" -v started="$EDU_STARTED" -v status="$1" \
+		-v diag="$(edu_redact "$2")" -v job="${EDU_RUN_ID:-}"
 }

@@ -201,12 +201,13 @@ load_changed() {
 			{ split($1, p, ":"); if (p[1] == u && alt == "") alt = $0 }
 			END { if (!found && alt != "") print alt }' "$EDU_WORK/loads")
 		table=$(awk -F '\t' -v id="${u%%:*}" '$1 == id { print $2 }' "$EDU_WORK/sources")
+		IFS=$US read -r runit outcome stage _ ins upd del unch secs diag new removed nnew cols <<<"$row"
 		if [ "$s" -eq 0 ]; then
 			loaded=$((loaded + 1))
 			verb=loaded
 			[ "$dry" -eq 0 ] || verb="would load"
 			if [ -n "$row" ]; then
-				IFS=$US read -r u _ _ _ ins upd del unch secs _ new removed _ _ <<<"$row"
+				u=$runit
 				printf '%s: %s: table=%s inserted=%s updated=%s deleted=%s unchanged=%s seconds=%s\n' \
 					"$u" "$verb" "$table" "$ins" "$upd" "$del" "$unch" "$secs" >>"$EDU_WORK/report"
 				[ -z "$new" ] || printf '%s: %s new: %s%s\n' "$u" "$ins" "$new" \
@@ -225,7 +226,6 @@ load_changed() {
 		else
 			failed "$s"
 			nfailed=$((nfailed + 1))
-			IFS=$US read -r _ outcome stage _ _ _ _ _ _ diag _ _ <<<"$row"
 			if [ -z "$row" ] || [ "$outcome" != failed ]; then
 				# Not recorded (the database was unreachable): the first tool diagnostic is the
 				# cause; the script's own last line only says which stage.
@@ -236,7 +236,6 @@ load_changed() {
 				>>"$EDU_WORK/report"
 		fi
 		# Columns the publisher added that the map does not name: loaded or not, news for the team.
-		IFS=$US read -r _ _ _ _ _ _ _ _ _ _ _ _ nnew cols <<<"$row"
 		if [ "${nnew:-0}" -gt 0 ]; then
 			printf '%s: new column%s %s not loaded\n' "$u" "$([ "$nnew" -eq 1 ] || echo s)" "$cols" >>"$EDU_WORK/report"
 			changed_data=1
